@@ -1,0 +1,31 @@
+"""Shared terminal output helpers for the CLI (rich console, value and run formatting)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from harness.records import Run
+
+
+def console() -> Console:
+    """A console that wraps wide tables sensibly even when not attached to a terminal."""
+    return Console(width=None if Console().is_terminal else 160)
+
+
+def format_value(value: float | None) -> str:
+    """A compact, readable number; '-' for a missing (invalid) value."""
+    if value is None:
+        return "-"
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        return f"{value:.4g}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+def run_heading(run: Run) -> str:
+    """One line that identifies a run: short commit first, then what a reader needs."""
+    dirty = " (dirty)" if run.git.dirty else ""
+    return (
+        f"commit {run.git.short_commit}{dirty}  run {run.run_id[:8]}  {run.status.value}  "
+        f"started {run.started_at:%Y-%m-%d %H:%M:%S} UTC  branch {run.git.branch or '-'}  "
+        f"env {run.env.fingerprint} ({run.env.device_label})\n  {run.git.subject}"
+    )

@@ -1,0 +1,170 @@
+"""Frozen records that flow through the harness: runs, measurements and their context.
+
+This module imports nothing of ours; every other module may import it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC (what every record stores)."""
+    return datetime.now(timezone.utc)
+
+
+class RunStatus(str, enum.Enum):
+    """Lifecycle of a run: it is incomplete until the session that made it ends."""
+
+    INCOMPLETE = "incomplete"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class MeasurementStatus(str, enum.Enum):
+    """Whether a measured value is usable; invalid values are kept, never dropped."""
+
+    OK = "ok"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    """Where the code under test came from."""
+
+    commit: str = ""
+    branch: str = ""
+    subject: str = ""
+    commit_time: str = ""
+    dirty: bool = False
+
+    @property
+    def short_commit(self) -> str:
+        """The commit's short sha (8 characters), or '-' when unknown."""
+        return self.commit[:8] if self.commit else "-"
+
+
+# Fields whose change starts a new history segment: a different machine or software stack
+# makes earlier numbers incomparable. CI URL and timestamps are context, not identity.
+FINGERPRINT_FIELDS = (
+    "python",
+    "torch",
+    "cuda",
+    "cudnn",
+    "gpu_name",
+    "gpu_count",
+    "gpu_driver",
+    "cpu_model",
+    "hostname",
+    "image_digest",
+)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What the run executed on. `fingerprint` identifies comparable environments."""
+
+    python: str = ""
+    torch: str = ""
+    cuda: str = ""
+    cudnn: str = ""
+    gpu_name: str = ""
+    gpu_count: int = 0
+    gpu_driver: str = ""
+    cpu_model: str = ""
+    hostname: str = ""
+    platform: str = ""
+    ci_url: str = ""
+    image_digest: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """A short stable hash of the identity fields (see FINGERPRINT_FIELDS)."""
+        identity = {name: getattr(self, name) for name in FINGERPRINT_FIELDS}
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode())
+        return digest.hexdigest()[:12]
+
+    @property
+    def device_label(self) -> str:
+        """A human label for the device: the GPU model, or the CPU model."""
+        if self.gpu_name:
+            return f"{self.gpu_count}x {self.gpu_name}" if self.gpu_count > 1 else self.gpu_name
+        return self.cpu_model or "cpu"
+
+    def to_json(self) -> str:
+        """Serialise to a JSON object string."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Environment:
+        """Parse what `to_json` wrote; unknown keys (from newer versions) are ignored."""
+        data = json.loads(text or "{}")
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class Run:
+    """One invocation of a suite: identity, provenance, environment and outcome."""
+
+    run_id: str
+    started_at: datetime
+    git: GitInfo = field(default_factory=GitInfo)
+    env: Environment = field(default_factory=Environment)
+    status: RunStatus = RunStatus.INCOMPLETE
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One value of one metric measured by one test in one run."""
+
+    run_id: str
+    test: str
+    metric: str
+    value: float | None
+    unit: str = ""
+    higher_is_better: bool = True
+    status: MeasurementStatus = MeasurementStatus.OK
+    recorded_at: datetime = field(default_factory=utc_now)
+
+    @classmethod
+    def checked(
+        cls,
+        run_id: str,
+        test: str,
+        metric: str,
+        value: object,
+        unit: str = "",
+        higher_is_better: bool = True,
+    ) -> Measurement:
+        """Build a measurement from any numeric value, marking non-finite ones INVALID.
+
+        Numpy and torch scalars are converted to float; NaN, infinities and values that are
+        not numbers become `value=None` with status INVALID, so they are stored, not lost.
+        """
+        number = as_finite_float(value)
+        status = MeasurementStatus.OK if number is not None else MeasurementStatus.INVALID
+        return cls(run_id, test, metric, number, unit, higher_is_better, status)
+
+
+def as_finite_float(value: object) -> float | None:
+    """`value` as a Python float, or None when it is not a finite number."""
+    if isinstance(value, bool):
+        return float(value)
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            value = item()
+        except (TypeError, ValueError, RuntimeError):
+            return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

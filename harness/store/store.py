@@ -1,0 +1,319 @@
+"""The results store: runs and measurements in any SQLAlchemy database (SQLite by default).
+
+Writes are idempotent: a measurement is keyed by (run, test, metric) and a publication by
+(run, target), so a retry after a crash or a second writer never duplicates a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from harness.records import (
+    Environment,
+    GitInfo,
+    Measurement,
+    MeasurementStatus,
+    Run,
+    RunStatus,
+    utc_now,
+)
+from harness.store import schema
+from harness.store.locate import redact, resolve_store_target, to_url
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message says what to do."""
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every record carries UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _insert(engine: Engine, table):
+    """A dialect insert that supports ON CONFLICT (SQLite and PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise StoreError(f"unsupported database '{engine.dialect.name}': use SQLite or PostgreSQL")
+
+
+class Store:
+    """Runs and their measurements, persisted as they arrive."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and create:
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = create_engine(url, future=True, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as error:
+            raise StoreError(f"cannot open store {redact(url)}: {error}") from error
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._prepare(create)
+
+    @classmethod
+    def open(cls, target: str | None = None, *, create: bool = True) -> Store:
+        """Open the store named by `target`, `HARNESS_STORE`, the config, or the default.
+
+        With `create=False` a missing SQLite file is an error instead of a new empty store.
+        """
+        url = to_url(resolve_store_target(target))
+        if not create and url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():
+                raise StoreError(
+                    f"no results store at {path}: run the suites first "
+                    "(`nox -s integration`), or point HARNESS_STORE at an existing store"
+                )
+        return cls(url, create=create)
+
+    def _prepare(self, create: bool) -> None:
+        """Create the schema on a new store; refuse a store from a newer harness."""
+        try:
+            with self.engine.begin() as conn:
+                if create:
+                    schema.metadata.create_all(conn)
+                    conn.execute(
+                        _insert(self.engine, schema.meta)
+                        .values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+                        .on_conflict_do_nothing()
+                    )
+                version = conn.execute(
+                    select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+                ).scalar_one_or_none()
+        except OperationalError as error:
+            raise StoreError(f"cannot use store {redact(self.url)}: {error.orig}") from error
+        if version is None:
+            raise StoreError(f"{redact(self.url)} is not a harness results store")
+        if int(version) > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"store {redact(self.url)} has schema version {version}, newer than this "
+                f"harness understands ({schema.SCHEMA_VERSION}): upgrade harness"
+            )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the store."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+                ).scalar_one()
+            )
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def begin_run(self, run: Run) -> None:
+        """Insert the run (idempotent: beginning the same run twice changes nothing)."""
+        values = {
+            "run_id": run.run_id,
+            "started_at": run.started_at,
+            "ended_at": run.ended_at,
+            "status": run.status.value,
+            "commit_sha": run.git.commit,
+            "branch": run.git.branch,
+            "subject": run.git.subject,
+            "commit_time": run.git.commit_time,
+            "dirty": run.git.dirty,
+            "env_fingerprint": run.env.fingerprint,
+            "env": run.env.to_json(),
+        }
+        stmt = _insert(self.engine, schema.runs).values(**values).on_conflict_do_nothing()
+        self._write(lambda conn: conn.execute(stmt))
+
+    def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime | None = None) -> None:
+        """Mark the run ended with `status`."""
+        stmt = (
+            update(schema.runs)
+            .where(schema.runs.c.run_id == run_id)
+            .values(status=status.value, ended_at=ended_at or utc_now())
+        )
+        self._write(lambda conn: conn.execute(stmt))
+
+    def record(self, items: Iterable[Measurement]) -> int:
+        """Write measurements in one transaction; a repeated key keeps the latest value."""
+        rows = [
+            {
+                "run_id": m.run_id,
+                "test": m.test,
+                "metric": m.metric,
+                "value": m.value,
+                "unit": m.unit,
+                "higher_is_better": m.higher_is_better,
+                "status": m.status.value,
+                "recorded_at": m.recorded_at,
+            }
+            for m in items
+        ]
+        if not rows:
+            return 0
+        stmt = _insert(self.engine, schema.measurements)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "test", "metric"],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("value", "unit", "higher_is_better", "status", "recorded_at")
+            },
+        )
+        self._write(lambda conn: conn.execute(stmt, rows))
+        return len(rows)
+
+    def mark_published(self, run_id: str, target: str) -> None:
+        """Remember that `run_id` has been published to `target` (a sheet key, a path)."""
+        stmt = (
+            _insert(self.engine, schema.publications)
+            .values(run_id=run_id, target=target, published_at=utc_now())
+            .on_conflict_do_nothing()
+        )
+        self._write(lambda conn: conn.execute(stmt))
+
+    def _write(self, action) -> None:
+        try:
+            with self.engine.begin() as conn:
+                action(conn)
+        except SQLAlchemyError as error:
+            raise StoreError(f"writing to store {redact(self.url)} failed: {error}") from error
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def runs(self, limit: int | None = None, *, newest_first: bool = True) -> list[Run]:
+        """Runs ordered by start time."""
+        order = schema.runs.c.started_at.desc() if newest_first else schema.runs.c.started_at
+        stmt = select(schema.runs).order_by(order, schema.runs.c.run_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [_run_from_row(row) for row in conn.execute(stmt)]
+
+    def last_run(self) -> Run | None:
+        """The most recently started run, or None for an empty store."""
+        found = self.runs(limit=1)
+        return found[0] if found else None
+
+    def get_run(self, run_id_prefix: str) -> Run:
+        """The run whose id starts with `run_id_prefix` (it must be unambiguous)."""
+        stmt = select(schema.runs).where(schema.runs.c.run_id.startswith(run_id_prefix))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt.limit(2)).all()
+        if not rows:
+            raise StoreError(f"no run with id starting '{run_id_prefix}'")
+        if len(rows) > 1:
+            raise StoreError(f"run id prefix '{run_id_prefix}' is ambiguous: give more of it")
+        return _run_from_row(rows[0])
+
+    def measurements(self, run_id: str) -> list[Measurement]:
+        """Every measurement of one run, ordered by test then metric."""
+        table = schema.measurements
+        stmt = (
+            select(table)
+            .where(table.c.run_id == run_id)
+            .order_by(table.c.test, table.c.metric)
+        )
+        with self.engine.connect() as conn:
+            return [_measurement_from_row(row) for row in conn.execute(stmt)]
+
+    def count_measurements(self) -> int:
+        """How many measurements the store holds in all."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.measurements)).scalar_one())
+
+    def history(
+        self, test: str, metric: str, env_fingerprint: str | None = None
+    ) -> list[tuple[Run, Measurement]]:
+        """One metric of one test across runs, oldest first."""
+        runs, values = schema.runs, schema.measurements
+        stmt = (
+            select(runs, values)
+            .join(values, values.c.run_id == runs.c.run_id)
+            .where(values.c.test == test, values.c.metric == metric)
+            .order_by(runs.c.started_at, runs.c.run_id)
+        )
+        if env_fingerprint:
+            stmt = stmt.where(runs.c.env_fingerprint == env_fingerprint)
+        with self.engine.connect() as conn:
+            return [(_run_from_row(row), _measurement_from_row(row)) for row in conn.execute(stmt)]
+
+    def series_names(self) -> list[tuple[str, str]]:
+        """Every distinct (test, metric) pair in the store."""
+        table = schema.measurements
+        stmt = select(table.c.test, table.c.metric).distinct().order_by(table.c.test, table.c.metric)
+        with self.engine.connect() as conn:
+            return [(row.test, row.metric) for row in conn.execute(stmt)]
+
+    def unpublished_runs(self, target: str) -> list[Run]:
+        """Runs not yet published to `target`, oldest first (the order to publish them in)."""
+        published = select(schema.publications.c.run_id).where(
+            schema.publications.c.target == target
+        )
+        stmt = (
+            select(schema.runs)
+            .where(schema.runs.c.run_id.not_in(published))
+            .order_by(schema.runs.c.started_at, schema.runs.c.run_id)
+        )
+        with self.engine.connect() as conn:
+            return [_run_from_row(row) for row in conn.execute(stmt)]
+
+
+def _run_from_row(row) -> Run:
+    mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
+    return Run(
+        run_id=mapping["run_id"],
+        started_at=_as_utc(mapping["started_at"]),
+        ended_at=_as_utc(mapping["ended_at"]),
+        status=RunStatus(mapping["status"]),
+        git=GitInfo(
+            commit=mapping["commit_sha"],
+            branch=mapping["branch"],
+            subject=mapping["subject"],
+            commit_time=mapping["commit_time"],
+            dirty=bool(mapping["dirty"]),
+        ),
+        env=Environment.from_json(mapping["env"]),
+    )
+
+
+def _measurement_from_row(row) -> Measurement:
+    mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
+    return Measurement(
+        run_id=mapping["run_id"],
+        test=mapping["test"],
+        metric=mapping["metric"],
+        value=mapping["value"],
+        unit=mapping["unit"],
+        higher_is_better=bool(mapping["higher_is_better"]),
+        status=MeasurementStatus(mapping["status"]),
+        recorded_at=_as_utc(mapping["recorded_at"]),
+    )
+
+
+def open_store(target: str | None = None, *, create: bool = True) -> Store:
+    """Shorthand for `Store.open`."""
+    return Store.open(target, create=create)
+
+
+__all__ = ["Store", "StoreError", "open_store"]
