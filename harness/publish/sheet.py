@@ -1,0 +1,241 @@
+"""Publish to Google Sheets with gspread's real client, exactly once under faults.
+
+Per publish, in the normal case: 2 reads (spreadsheet metadata, one values:batchGet of the
+key columns) and 1 write (one atomic spreadsheets:batchUpdate), plus 1 write the first time
+to create the tabs. After an ambiguous write (5xx, timeout or reset after sending) we wait
+`settle_s`, read the keys back, send only what is missing, and verify once more, removing a
+duplicate that a late-landing write may have left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gspread
+from google.auth import exceptions as auth_errors
+from google.auth.transport.requests import AuthorizedSession
+
+from harness.publish.credentials import CredentialsError, account_email, load_credentials
+from harness.publish.errors import PublishError
+from harness.publish.layout import TABS, SheetContent
+from harness.publish.retry import AmbiguousWrite, RetriesExhausted, RetryPolicy, call, status_of
+from harness.publish.settings import GOOGLE_SHEETS_ENDPOINT
+from harness.publish.sheet_plan import (
+    Grid,
+    SheetState,
+    duplicate_requests,
+    new_cells,
+    parse_state,
+    plan_requests,
+    setup_requests,
+    state_ranges,
+)
+
+GOOGLE_CELL_LIMIT = 10_000_000
+MAX_ROUNDS = 6  # read-plan-write rounds before giving up on confirming a publish
+
+
+class RoutedSession(AuthorizedSession):
+    """An AuthorizedSession that sends Sheets calls to `endpoint` with a default timeout.
+
+    gspread hard-codes https://sheets.googleapis.com; a proxy, a regional gateway or a local
+    test server is reached by rewriting that prefix here.
+    """
+
+    def __init__(self, credentials, endpoint: str, timeout_s: float) -> None:
+        super().__init__(credentials, refresh_timeout=timeout_s)
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def request(self, method, url, data=None, headers=None, max_allowed_time=None,
+                timeout=None, **kwargs):  # pylint: disable=too-many-arguments
+        """Send the request to the configured endpoint, never without a timeout."""
+        if url.startswith(GOOGLE_SHEETS_ENDPOINT):
+            url = self.endpoint + url[len(GOOGLE_SHEETS_ENDPOINT):]
+        return super().request(method, url, data=data, headers=headers,
+                               max_allowed_time=max_allowed_time,
+                               timeout=timeout or self.timeout_s, **kwargs)
+
+
+class SheetTarget:
+    """The regression sheet in Google Sheets (or anything speaking its API at `endpoint`)."""
+
+    max_cells_per_write = 60_000  # keeps one batchUpdate well under Google's 2 MB payload
+    cell_limit = GOOGLE_CELL_LIMIT
+
+    def __init__(
+        self,
+        key: str,
+        credentials_path: Path,
+        endpoint: str = GOOGLE_SHEETS_ENDPOINT,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key = key
+        self.credentials_path = credentials_path
+        self.endpoint = endpoint
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self._book: gspread.Spreadsheet | None = None
+        self._grids: dict[str, Grid] = {}
+
+    @property
+    def name(self) -> str:
+        """The publication target recorded in the store."""
+        return f"sheet:{self.key}"
+
+    @property
+    def location(self) -> str:
+        """Where a reader finds the sheet."""
+        return f"https://docs.google.com/spreadsheets/d/{self.key}"
+
+    # -- connecting ------------------------------------------------------------------------
+
+    def _open(self) -> gspread.Spreadsheet:
+        """Open the spreadsheet (one read), with a clear error for each way it can fail."""
+        if self._book is not None:
+            return self._book
+        try:
+            credentials = load_credentials(self.credentials_path)
+        except CredentialsError as error:
+            raise PublishError(str(error)) from None
+        session = RoutedSession(credentials, self.endpoint, self.policy.timeout_s)
+        client = gspread.Client(None, session=session)
+        try:
+            self._book = self._call(lambda: client.open_by_key(self.key), write=False)
+        except (PermissionError, gspread.exceptions.SpreadsheetNotFound,
+                gspread.exceptions.APIError) as error:
+            raise self._access_error(error) from None
+        self._grids = self._read_grids()
+        return self._book
+
+    def _access_error(self, error: BaseException) -> PublishError:
+        status = status_of(error) or status_of(error.__cause__ or error)
+        if isinstance(error, gspread.exceptions.SpreadsheetNotFound) or status == 404:
+            return PublishError(
+                f"spreadsheet {self.key} does not exist: check HARNESS_SHEET_KEY or "
+                "[tool.harness] sheet_key (the id between /d/ and /edit in the sheet's URL)"
+            )
+        if isinstance(error, PermissionError) or status == 403:
+            email = account_email(self.credentials_path)
+            return PublishError(
+                f"the service account {email} may not edit spreadsheet {self.key}: share the "
+                f"spreadsheet with {email} as an Editor"
+            )
+        return PublishError(f"Google Sheets refused to open spreadsheet {self.key} "
+                            f"(HTTP {status}): {_api_message(error)}")
+
+    def _call(self, action, *, write: bool):
+        """One request under the retry policy, with token errors turned into clear messages."""
+        try:
+            return call(action, write=write, policy=self.policy, sleep=self.sleep)
+        except auth_errors.RefreshError as error:
+            reason = str(error.args[0])[:120] if error.args else "refused"
+            raise PublishError(
+                "Google refused the service-account credentials "
+                f"({reason}): the key may be revoked or the file outdated; create a new key "
+                "for the service account and point HARNESS_SHEET_CREDENTIALS at it"
+            ) from None
+        except RetriesExhausted as error:
+            raise PublishError(f"Google Sheets kept failing: {error}") from error
+
+    def _read_grids(self) -> dict[str, Grid]:
+        """Every tab's id and size (one metadata read)."""
+        assert self._book is not None
+        metadata = self._call(self._book.fetch_sheet_metadata, write=False)
+        grids = {}
+        for sheet in metadata.get("sheets", []):
+            props = sheet["properties"]
+            size = props.get("gridProperties", {})
+            grids[props["title"]] = Grid(
+                props["sheetId"], size.get("rowCount", 0), size.get("columnCount", 0)
+            )
+        return grids
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(self, content: SheetContent) -> None:
+        """Add every row of `content` the spreadsheet lacks; each row ends up exactly once."""
+        book = self._open()
+        self._ensure_tabs(book)
+        ambiguous = False
+        for _ in range(MAX_ROUNDS):
+            state = self._read_state(book)
+            requests = duplicate_requests(state, self._grids)
+            repairing = bool(requests)
+            if not repairing:
+                self._check_cell_limit(content, state)
+                requests = plan_requests(content, state, self._grids)
+            if not requests:
+                return
+            try:
+                self._batch_update(book, requests)
+            except AmbiguousWrite:
+                ambiguous = True
+                self.sleep(self.policy.settle_s)
+                self._grids = self._read_grids()
+                continue
+            if ambiguous or repairing:
+                self.sleep(self.policy.settle_s if ambiguous else 0)
+                self._grids = self._read_grids()
+                continue
+            return
+        raise PublishError(
+            f"could not confirm the rows in spreadsheet {self.key} after {MAX_ROUNDS} rounds of "
+            "ambiguous failures"
+        )
+
+    def _ensure_tabs(self, book: gspread.Spreadsheet) -> None:
+        """Create the Runs, Summary and Regressions tabs if missing (one write, first time)."""
+        for _ in range(MAX_ROUNDS):
+            missing = [tab for tab in TABS if tab not in self._grids]
+            if not missing:
+                return
+            first_id = max((grid.sheet_id for grid in self._grids.values()), default=0) + 1
+            requests, _ = setup_requests(missing, first_id)
+            try:
+                self._batch_update(book, requests)
+            except AmbiguousWrite:
+                self.sleep(self.policy.settle_s)
+            self._grids = self._read_grids()
+        raise PublishError(f"could not create the tabs in spreadsheet {self.key}")
+
+    def _read_state(self, book: gspread.Spreadsheet) -> SheetState:
+        """The key columns and Summary order (one values:batchGet)."""
+        params = {"valueRenderOption": "UNFORMATTED_VALUE",
+                  "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
+        answer = self._call(lambda: book.values_batch_get(state_ranges(), params), write=False)
+        return parse_state(answer.get("valueRanges", []))
+
+    def _check_cell_limit(self, content: SheetContent, state: SheetState) -> None:
+        used = sum(grid.rows * grid.columns for grid in self._grids.values())
+        if used + new_cells(content, state) > self.cell_limit:
+            raise PublishError(_FULL.format(key=self.key, limit=self.cell_limit))
+
+    def _batch_update(self, book: gspread.Spreadsheet, requests: list[dict]) -> None:
+        try:
+            self._call(lambda: book.batch_update({"requests": requests}), write=True)
+        except gspread.exceptions.APIError as error:
+            message = _api_message(error)
+            if status_of(error) == 400 and "limit" in message.lower():
+                raise PublishError(_FULL.format(key=self.key, limit=self.cell_limit)) from None
+            if status_of(error) == 403:
+                raise self._access_error(error) from None
+            raise PublishError(
+                f"Google Sheets rejected the update (HTTP {status_of(error)}): {message}"
+            ) from None
+
+
+_FULL = (
+    "spreadsheet {key} is at Google's limit of {limit:,} cells: start a new spreadsheet (set "
+    "HARNESS_SHEET_KEY to it) or move old rows of the Runs tab to an archive"
+)
+
+
+def _api_message(error: BaseException) -> str:
+    """The API's own error message (never request headers), shortened."""
+    detail = getattr(error, "error", None)
+    message = detail.get("message", "") if isinstance(detail, dict) else str(error)
+    return str(message)[:300]
