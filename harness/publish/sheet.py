@@ -78,7 +78,7 @@ class SheetTarget:
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
-        self._book: gspread.Spreadsheet | None = None
+        self._http: gspread.HTTPClient | None = None
         self._grids: dict[str, Grid] = {}
 
     @property
@@ -93,32 +93,32 @@ class SheetTarget:
 
     # -- connecting ------------------------------------------------------------------------
 
-    def _open(self) -> gspread.Spreadsheet:
-        """Open the spreadsheet (one read), with a clear error for each way it can fail."""
-        if self._book is not None:
-            return self._book
+    def _open(self) -> gspread.HTTPClient:
+        """Connect and read the spreadsheet's metadata (one read), with a clear error for
+        each way that can fail."""
+        if self._http is not None:
+            return self._http
         try:
             credentials = load_credentials(self.credentials_path)
         except CredentialsError as error:
             raise PublishError(str(error)) from None
         session = RoutedSession(credentials, self.endpoint, self.policy.timeout_s)
-        client = gspread.Client(None, session=session)
+        self._http = gspread.Client(None, session=session).http_client
         try:
-            self._book = self._call(lambda: client.open_by_key(self.key), write=False)
-        except (PermissionError, gspread.exceptions.SpreadsheetNotFound,
-                gspread.exceptions.APIError) as error:
+            self._grids = self._read_grids()
+        except gspread.exceptions.APIError as error:
+            self._http = None
             raise self._access_error(error) from None
-        self._grids = self._read_grids()
-        return self._book
+        return self._http
 
     def _access_error(self, error: BaseException) -> PublishError:
         status = status_of(error) or status_of(error.__cause__ or error)
-        if isinstance(error, gspread.exceptions.SpreadsheetNotFound) or status == 404:
+        if status == 404:
             return PublishError(
                 f"spreadsheet {self.key} does not exist: check HARNESS_SHEET_KEY or "
                 "[tool.harness] sheet_key (the id between /d/ and /edit in the sheet's URL)"
             )
-        if isinstance(error, PermissionError) or status == 403:
+        if status == 403:
             email = account_email(self.credentials_path)
             return PublishError(
                 f"the service account {email} may not edit spreadsheet {self.key}: share the "
@@ -143,8 +143,9 @@ class SheetTarget:
 
     def _read_grids(self) -> dict[str, Grid]:
         """Every tab's id and size (one metadata read)."""
-        assert self._book is not None
-        metadata = self._call(self._book.fetch_sheet_metadata, write=False)
+        assert self._http is not None
+        http = self._http
+        metadata = self._call(lambda: http.fetch_sheet_metadata(self.key), write=False)
         grids = {}
         for sheet in metadata.get("sheets", []):
             props = sheet["properties"]
@@ -187,26 +188,28 @@ class SheetTarget:
             "ambiguous failures"
         )
 
-    def _ensure_tabs(self, book: gspread.Spreadsheet) -> None:
+    def _ensure_tabs(self, book: gspread.HTTPClient) -> None:
         """Create the Runs, Summary and Regressions tabs if missing (one write, first time)."""
         for _ in range(MAX_ROUNDS):
             missing = [tab for tab in TABS if tab not in self._grids]
             if not missing:
                 return
             first_id = max((grid.sheet_id for grid in self._grids.values()), default=0) + 1
-            requests, _ = setup_requests(missing, first_id)
+            requests, grids = setup_requests(missing, first_id)
             try:
                 self._batch_update(book, requests)
+                self._grids.update(grids)
             except AmbiguousWrite:
                 self.sleep(self.policy.settle_s)
-            self._grids = self._read_grids()
+                self._grids = self._read_grids()
         raise PublishError(f"could not create the tabs in spreadsheet {self.key}")
 
-    def _read_state(self, book: gspread.Spreadsheet) -> SheetState:
+    def _read_state(self, book: gspread.HTTPClient) -> SheetState:
         """The key columns and Summary order (one values:batchGet)."""
         params = {"valueRenderOption": "UNFORMATTED_VALUE",
                   "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
-        answer = self._call(lambda: book.values_batch_get(state_ranges(), params), write=False)
+        answer = self._call(lambda: book.values_batch_get(self.key, state_ranges(), params),
+                            write=False)
         return parse_state(answer.get("valueRanges", []))
 
     def _check_cell_limit(self, content: SheetContent, state: SheetState) -> None:
@@ -214,9 +217,9 @@ class SheetTarget:
         if used + new_cells(content, state) > self.cell_limit:
             raise PublishError(_FULL.format(key=self.key, limit=self.cell_limit))
 
-    def _batch_update(self, book: gspread.Spreadsheet, requests: list[dict]) -> None:
+    def _batch_update(self, book: gspread.HTTPClient, requests: list[dict]) -> None:
         try:
-            self._call(lambda: book.batch_update({"requests": requests}), write=True)
+            self._call(lambda: book.batch_update(self.key, {"requests": requests}), write=True)
         except gspread.exceptions.APIError as error:
             message = _api_message(error)
             if status_of(error) == 400 and "limit" in message.lower():
