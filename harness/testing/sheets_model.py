@@ -42,6 +42,7 @@ class Sheet:
     frozen_rows: int = 0
     frozen_columns: int = 0
     extra: dict = field(default_factory=dict)  # other properties (hidden, tabColor, ...)
+    grid_extra: dict = field(default_factory=dict)  # other gridProperties (hideGridlines)
     cells: list[list[dict | None]] = field(default_factory=list)
     column_pixels: dict[int, int] = field(default_factory=dict)
 
@@ -52,6 +53,7 @@ class Sheet:
             grid["frozenRowCount"] = self.frozen_rows
         if self.frozen_columns:
             grid["frozenColumnCount"] = self.frozen_columns
+        grid.update(self.grid_extra)
         return {"sheetId": self.sheet_id, "title": self.title, "index": index,
                 "sheetType": "GRID", "gridProperties": grid, **self.extra}
 
@@ -69,6 +71,11 @@ class Sheet:
         while len(line) <= column:
             line.append(None)
         line[column] = cell
+
+    def has_data(self, row: int) -> bool:
+        """Whether the 0-based row holds any value."""
+        return row < len(self.cells) and any(
+            c is not None and c.get("v") not in (None, "") for c in self.cells[row])
 
     def last_data_row(self) -> int:
         """0-based index of the last row holding a value, or -1."""
@@ -188,6 +195,10 @@ class Spreadsheet:
         col0 = column_index(first.group(1)) if first.group(1) else 0
         row1 = int(last.group(2)) if last.group(2) else None
         col1 = column_index(last.group(1)) + 1 if last.group(1) else None
+        if row1 is not None and row1 <= row0:  # 'D4:A1' means 'A1:D4'
+            row0, row1 = row1 - 1, row0 + 1
+        if col1 is not None and col1 <= col0:
+            col0, col1 = col1 - 1, col0 + 1
         return GridRange(sheet, row0, col0, row1, col1)
 
     def total_cells(self) -> int:
@@ -216,7 +227,7 @@ def copy_spreadsheet(book: Spreadsheet) -> Spreadsheet:
     mutate them, so this is enough and stays cheap for 100k-row tabs.
     """
     sheets = [
-        replace(sheet, cells=[list(row) for row in sheet.cells], extra=dict(sheet.extra),
+        replace(sheet, cells=[list(row) for row in sheet.cells], extra=dict(sheet.extra), grid_extra=dict(sheet.grid_extra),
                 column_pixels=dict(sheet.column_pixels))
         for sheet in book.sheets
     ]

@@ -94,21 +94,40 @@ def write_values(grid: GridRange, values: Sequence[Sequence[Any]], option: str,
 
 
 def append_values(book: Spreadsheet, text: str, body: dict, params: dict[str, str]) -> dict:
-    """values:append: after the last row with data; INSERT_ROWS shifts rows below down."""
+    """values:append after the table that starts at the range's top-left (the contiguous
+    rows, or columns for majorDimension COLUMNS, with data from there); INSERT_ROWS shifts
+    the rows below down."""
     grid = book.parse_range(text)
     sheet, values = grid.sheet, body.get("values", [])
-    last = sheet.last_data_row()
-    start = max(last + 1, grid.row0)
+    by_columns = body.get("majorDimension") == "COLUMNS"
+    if by_columns:
+        width = max((len(line) for line in values), default=0)
+        values = [[line[i] if i < len(line) else None for line in values] for i in range(width)]
+    last = (grid.col0 if by_columns else grid.row0) - 1
+    while _has_data(sheet, last + 1, by_columns):
+        last += 1
     answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
-    if last >= grid.row0:
+    if by_columns:
+        start_row, grid = grid.row0, GridRange(sheet, grid.row0, last + 1, None, None)
+    else:
+        start_row = last + 1
+    if last >= (grid.col0 if by_columns else grid.row0) and not by_columns:
         width = max((len(line or []) for line in sheet.cells[grid.row0:last + 1]), default=1)
         answer["tableRange"] = a1(sheet, grid.row0, grid.col0, last + 1, max(width, 1))
-    if params.get("insertDataOption") == "INSERT_ROWS":
-        _insert_rows(sheet, start, len(values))
-    updates = write_values(grid, values, params.get("valueInputOption", "RAW"), start_row=start)
+    if params.get("insertDataOption") == "INSERT_ROWS" and not by_columns:
+        _insert_rows(sheet, start_row, len(values))
+    updates = write_values(grid, values, params.get("valueInputOption", "RAW"),
+                           start_row=start_row)
     book.check_limit()
     answer["updates"] = {"spreadsheetId": book.spreadsheet_id, **updates}
     return answer
+
+
+def _has_data(sheet: Sheet, index: int, column: bool) -> bool:
+    if not column:
+        return sheet.has_data(index)
+    return any(sheet.cell(row, index) is not None and sheet.cell(row, index).get("v")
+               not in (None, "") for row in range(len(sheet.cells)))
 
 
 def clear_values(grid: GridRange) -> str:
@@ -239,10 +258,12 @@ def _update_sheet_properties(book: Spreadsheet, request: dict) -> dict:
             other.extra.get("hidden") for other in book.sheets if other is not sheet
         ):
             raise bad_request("You can't hide all the sheets in a document.")
-        elif value is None:
-            sheet.extra.pop(name, None)
         else:
-            sheet.extra[name] = value
+            extra = sheet.grid_extra if path[0] == "gridProperties" else sheet.extra
+            if not value:  # Google leaves false/empty properties out of its answers
+                extra.pop(name, None)
+            else:
+                extra[name] = value
     return {}
 
 
