@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,7 +21,7 @@ def add_runs(store: Store, count: int, metrics: int, start: int = 0,
     runs = []
     for index in range(start, start + count):
         run = Run(
-            run_id=uuid.UUID(int=index + 1).hex,
+            run_id=hashlib.sha1(f"run {index}".encode(), usedforsecurity=False).hexdigest()[:32],
             started_at=T0 + timedelta(hours=index),
             git=GitInfo(commit=f"{index:04x}" + "c0ffee" * 6, branch="main",
                         subject=f"Change number {index}"),
