@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import gspread
+import requests
 from google.auth import exceptions as auth_errors
-from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import AuthorizedSession, Request
 
 from harness.publish.credentials import CredentialsError, account_email, load_credentials
 from harness.publish.errors import PublishError
@@ -34,6 +35,24 @@ from harness.publish.sheet_plan import (
 )
 
 GOOGLE_CELL_LIMIT = 10_000_000
+# google-auth looks up a service account's "regional access boundary" here after a token
+# refresh; with a custom endpoint that lookup goes to the same gateway.
+GOOGLE_IAM_ENDPOINT = "https://iamcredentials.googleapis.com"
+
+
+class GatewaySession(requests.Session):
+    """The session google-auth uses for its own calls, sending Google's IAM credentials API
+    to `endpoint` (the token endpoint comes from the key file's `token_uri`)."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.endpoint = endpoint.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
+        """Rewrite the IAM credentials URL, then send."""
+        if isinstance(url, str) and url.startswith(GOOGLE_IAM_ENDPOINT):
+            url = self.endpoint + url[len(GOOGLE_IAM_ENDPOINT):]
+        return super().request(method, url, *args, **kwargs)
 MAX_ROUNDS = 6  # read-plan-write rounds before giving up on confirming a publish
 
 
@@ -41,11 +60,14 @@ class RoutedSession(AuthorizedSession):
     """An AuthorizedSession that sends Sheets calls to `endpoint` with a default timeout.
 
     gspread hard-codes https://sheets.googleapis.com; a proxy, a regional gateway or a local
-    test server is reached by rewriting that prefix here.
+    test server is reached by rewriting that prefix here (and google-auth's IAM calls go
+    there too, see GatewaySession).
     """
 
     def __init__(self, credentials, endpoint: str, timeout_s: float) -> None:
-        super().__init__(credentials, refresh_timeout=timeout_s)
+        gateway = endpoint.rstrip("/") != GOOGLE_SHEETS_ENDPOINT
+        auth_request = Request(GatewaySession(endpoint)) if gateway else None
+        super().__init__(credentials, auth_request=auth_request, refresh_timeout=timeout_s)
         self.endpoint = endpoint.rstrip("/")
         self.timeout_s = timeout_s
 

@@ -93,7 +93,8 @@ def _pin_sheet_ids(body: str | None, response: dict) -> str | None:
     return json.dumps(sent)
 
 
-def replay_cassette(server: SheetsServer, token: str, path: Path, report: ReplayReport) -> None:
+def replay_cassette(server: SheetsServer, token: str, path: Path, report: ReplayReport,
+                    session: requests.Session | None = None) -> None:
     """Replay one cassette's Sheets requests in order; stop at the first unsupported write
     (after it the local state would differ from Google's)."""
     interactions = json.loads(path.read_text(encoding="utf-8"))["interactions"]
@@ -124,7 +125,7 @@ def replay_cassette(server: SheetsServer, token: str, path: Path, report: Replay
             code = response["status"]["code"]
             if code != 404:
                 server.create_spreadsheet(spreadsheet_id, editors=set() if code == 403 else None)
-        local = requests.request(
+        local = (session or requests).request(
             request["method"], f"{server.url}{url.path}" + (f"?{url.query}" if url.query else ""),
             data=_pin_sheet_ids(request["body"], response), timeout=10,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -154,8 +155,9 @@ def _compare(name: str, operation: str, response: dict, local, report: ReplayRep
 def replay_all(folder: Path, server: SheetsServer, token: str) -> ReplayReport:
     """Replay every cassette in `folder` (sorted by name) against `server`."""
     report = ReplayReport()
-    for path in sorted(folder.glob("*.json")):
-        replay_cassette(server, token, path, report)
+    with requests.Session() as session:
+        for path in sorted(folder.glob("*.json")):
+            replay_cassette(server, token, path, report, session)
     return report
 
 

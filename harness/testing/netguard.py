@@ -30,13 +30,19 @@ def is_loopback(host: object) -> bool:
         return False
 
 
-def install(monkeypatch) -> None:
-    """Refuse connections and DNS lookups to non-loopback hosts (pytest monkeypatch)."""
+def install(monkeypatch) -> list[str]:
+    """Refuse connections and DNS lookups to non-loopback hosts (pytest monkeypatch).
+
+    Returns the list of refused attempts, so a fixture can fail the test even when the
+    attempt happened in a background thread that swallowed the error.
+    """
+    refused: list[str] = []
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
     real_getaddrinfo = socket.getaddrinfo
 
     def _check(sock: socket.socket, address) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address[0]):
+            refused.append(str(address[0]))
             raise NetworkGuardError(f"test tried to reach {address[0]}: only loopback allowed")
 
     def connect(sock, address):
@@ -49,9 +55,11 @@ def install(monkeypatch) -> None:
 
     def getaddrinfo(host, *args, **kwargs):
         if host is not None and not is_loopback(host):
+            refused.append(str(host))
             raise NetworkGuardError(f"test tried to resolve {host}: only loopback allowed")
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return refused

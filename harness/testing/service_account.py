@@ -25,9 +25,15 @@ class ServiceAccount:
     public_key: rsa.RSAPublicKey
 
 
+_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+
+
 def new_service_account(token_uri: str, email: str) -> ServiceAccount:
-    """A fresh RSA-2048 service account whose key file points at `token_uri`."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """A service account with an RSA-2048 key (one per e-mail and process: generating keys
+    is slow) whose key file points at `token_uri`."""
+    if email not in _KEYS:
+        _KEYS[email] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = _KEYS[email]
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

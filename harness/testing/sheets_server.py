@@ -166,7 +166,7 @@ class SheetsServer:
 
     def take_fault(self, operation: str) -> str | None:
         """The first scripted fault that applies to `operation`, removed from the script."""
-        kind = "token" if operation == "token" else (
+        kind = operation if operation in ("token", "iam") else (
             "read" if operation in READ_OPS else "write")
         with self.lock:
             self.counts[kind] += 1
@@ -284,6 +284,8 @@ def operation_of(method: str, path: str) -> str:
     """The operation name of a request, for fault matching and counting."""
     if path == "/token":
         return "token"
+    if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith("/allowedLocations"):
+        return "iam"
     try:
         return _route(method, path)[1]
     except ApiError:
@@ -346,6 +348,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _execute(self, method: str, url, raw: bytes, operation: str) -> tuple[int, dict]:
         if operation == "token":
             return self.app.token(parse_qs(raw.decode()))
+        if operation == "iam":  # google-auth's regional access boundary lookup: no limits
+            return 200, {"locations": [], "encodedLocations": "0x0"}
         try:
             body = json.loads(raw) if raw else {}
             bearer = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
