@@ -110,9 +110,8 @@ def publish_runs(
     done = 0
     for part in chunks(sizes, target.max_cells_per_write):
         batch = collector.collect(runs[part])
-        flags = change_flags(batch, tolerance_pct)
-        regressions = regressions_for(batch) if regressions_for else []
-        target.write(build_content(batch, flags, regressions))
+        target.write(build_content(batch, change_flags(batch, tolerance_pct),
+                                   regressions_for(batch) if regressions_for else []))
         for records in batch:
             store.mark_published(records.run.run_id, target.name)
             done += 1
@@ -153,13 +152,15 @@ def publish_command(args: argparse.Namespace) -> int:
     from harness.cli import CommandError  # pylint: disable=import-outside-toplevel,cyclic-import
 
     def pick(store: Store, _target: str) -> list[Run]:
+        if not args.run:
+            last = store.last_run()
+            if last is None:
+                raise CommandError("the store holds no runs yet: run the suites first")
+            return [last]
         try:
-            run = store.get_run(args.run) if args.run else store.last_run()
+            return [store.get_run(args.run)]
         except StoreError as error:
             raise CommandError(str(error)) from error
-        if run is None:
-            raise CommandError("the store holds no runs yet: run the suites first")
-        return [run]
 
     return _run_publish(args, pick)
 

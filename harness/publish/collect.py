@@ -28,7 +28,9 @@ class RecordsCollector:
             self._cache[run_id] = tuple(self.store.measurements(run_id))
         return self._cache[run_id]
 
-    def previous_values(self, run: Run, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    def previous_values(
+        self, run: Run, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], float]:
         """The latest earlier valid value of each wanted (test, metric) in the run's environment."""
         found: dict[tuple[str, str], float] = {}
         index = self._position.get(run.run_id, len(self._timeline))

@@ -208,7 +208,9 @@ def change_pct(value: float | None, previous: float | None) -> float | None:
     return (value - previous) / abs(previous) * 100.0
 
 
-def change_flags(batch: Iterable[RunRecords], tolerance_pct: float) -> dict[tuple[str, str, str], str]:
+def change_flags(
+    batch: Iterable[RunRecords], tolerance_pct: float
+) -> dict[tuple[str, str, str], str]:
     """Flags by change against the previous run beyond `tolerance_pct`, direction-aware.
 
     A change in the metric's better direction is an improvement, in the other a regression.

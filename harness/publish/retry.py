@@ -88,24 +88,23 @@ def classify(error: BaseException, *, write: bool) -> Outcome:
     if isinstance(error, auth_errors.RefreshError):
         # The token request failed: the API request was never sent.
         return Outcome.RETRY if getattr(error, "retryable", False) else Outcome.FATAL
-    if isinstance(error, auth_errors.TransportError):
-        return Outcome.RETRY
     if isinstance(error, APIError):
-        status = status_of(error) or 0
-        if status == 429:
-            return Outcome.RETRY  # rate limited: rejected before anything was applied
-        if status == 408 or status >= 500:
-            return maybe_applied
-        return Outcome.FATAL
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return Outcome.RETRY
-    if isinstance(error, requests.exceptions.ConnectionError) and _never_connected(error):
-        return Outcome.RETRY
-    if isinstance(
-        error,
-        (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
-         requests.exceptions.ChunkedEncodingError),
+        return _by_status(status_of(error) or 0, maybe_applied)
+    not_sent = (auth_errors.TransportError, requests.exceptions.ConnectTimeout)
+    if isinstance(error, not_sent) or (
+        isinstance(error, requests.exceptions.ConnectionError) and _never_connected(error)
     ):
+        return Outcome.RETRY
+    maybe_sent = (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
+                  requests.exceptions.ChunkedEncodingError)
+    return maybe_applied if isinstance(error, maybe_sent) else Outcome.FATAL
+
+
+def _by_status(status: int, maybe_applied: Outcome) -> Outcome:
+    """429: rejected before anything was applied; 408 and 5xx: maybe applied; else fatal."""
+    if status == 429:
+        return Outcome.RETRY
+    if status == 408 or status >= 500:
         return maybe_applied
     return Outcome.FATAL
 

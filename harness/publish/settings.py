@@ -70,7 +70,9 @@ def resolve_settings(
     """Settings from explicit options, then environment, then `[tool.harness]`, then defaults."""
     config = project_config()
     env = os.environ
-    credentials_path = _first(credentials, env.get(CREDENTIALS_ENV), env.get(GOOGLE_CREDENTIALS_ENV))
+    credentials_path = _first(
+        credentials, env.get(CREDENTIALS_ENV), env.get(GOOGLE_CREDENTIALS_ENV)
+    )
     return PublishSettings(
         sheet_key=_first(sheet_key, env.get(SHEET_KEY_ENV), config.get("sheet_key")),
         credentials_path=Path(credentials_path).expanduser() if credentials_path else None,

@@ -186,15 +186,15 @@ class SheetTarget:
         ambiguous = False
         for _ in range(MAX_ROUNDS):
             state = self._read_state(book)
-            requests = duplicate_requests(state, self._grids)
-            repairing = bool(requests)
+            batch = duplicate_requests(state, self._grids)
+            repairing = bool(batch)
             if not repairing:
                 self._check_cell_limit(content, state)
-                requests = plan_requests(content, state, self._grids)
-            if not requests:
+                batch = plan_requests(content, state, self._grids)
+            if not batch:
                 return
             try:
-                self._batch_update(book, requests)
+                self._batch_update(book, batch)
             except AmbiguousWrite:
                 ambiguous = True
                 self.sleep(self.policy.settle_s)
@@ -217,9 +217,9 @@ class SheetTarget:
             if not missing:
                 return
             first_id = max((grid.sheet_id for grid in self._grids.values()), default=0) + 1
-            requests, grids = setup_requests(missing, first_id)
+            batch, grids = setup_requests(missing, first_id)
             try:
-                self._batch_update(book, requests)
+                self._batch_update(book, batch)
                 self._grids.update(grids)
             except AmbiguousWrite:
                 self.sleep(self.policy.settle_s)
@@ -239,9 +239,9 @@ class SheetTarget:
         if used + new_cells(content, state) > self.cell_limit:
             raise PublishError(_FULL.format(key=self.key, limit=self.cell_limit))
 
-    def _batch_update(self, book: gspread.HTTPClient, requests: list[dict]) -> None:
+    def _batch_update(self, book: gspread.HTTPClient, batch: list[dict]) -> None:
         try:
-            self._call(lambda: book.batch_update(self.key, {"requests": requests}), write=True)
+            self._call(lambda: book.batch_update(self.key, {"requests": batch}), write=True)
         except gspread.exceptions.APIError as error:
             message = _api_message(error)
             if status_of(error) == 400 and "limit" in message.lower():

@@ -28,6 +28,7 @@ from harness.publish.layout import (
     Cell,
     KeyedRow,
     SheetContent,
+    SummaryRow,
     insert_position,
     summary_cells,
     summary_header,
@@ -223,9 +224,14 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
             requests.append(_append_rows(grids[tab].sheet_id, missing))
     known_runs = set(state.summary_runs)
     summary = [row for row in content.summary if row.key not in known_runs]
-    if not summary:
-        return requests
-    grid = grids[SUMMARY_TAB]
+    if summary:
+        requests.extend(_summary_requests(summary, state, grids[SUMMARY_TAB]))
+    return requests
+
+
+def _summary_requests(summary: Sequence[SummaryRow], state: SheetState, grid: Grid) -> list[dict]:
+    """Grow the Summary header by new metric columns; insert each row newest-first."""
+    requests: list[dict] = []
     existing = state.summary_header or list(SUMMARY_FIXED)
     header = summary_header(existing, summary)
     if len(header) > grid.columns:

@@ -93,6 +93,17 @@ def _pin_sheet_ids(body: str | None, response: dict) -> str | None:
     return json.dumps(sent)
 
 
+def _ensure_spreadsheet(server: SheetsServer, spreadsheet_id: str, created: set[str],
+                        response: dict) -> None:
+    """A spreadsheet not made in this cassette existed in Google's world (and was shared with
+    the recording account) as Google's answer says: recreate that world locally."""
+    if spreadsheet_id in created or spreadsheet_id in server.books:
+        return
+    code = response["status"]["code"]
+    if code != 404:
+        server.create_spreadsheet(spreadsheet_id, editors=set() if code == 403 else None)
+
+
 def replay_cassette(server: SheetsServer, token: str, path: Path, report: ReplayReport,
                     session: requests.Session | None = None) -> None:
     """Replay one cassette's Sheets requests in order; stop at the first unsupported write
@@ -104,8 +115,7 @@ def replay_cassette(server: SheetsServer, token: str, path: Path, report: Replay
         url = urlsplit(request["uri"])
         if url.netloc == "www.googleapis.com" and request["method"] == "POST" and \
                 url.path == "/drive/v3/files":
-            created.add(json.loads(response["body"]["string"])["id"])
-            server.create_spreadsheet(json.loads(response["body"]["string"])["id"])
+            created.add(server.create_spreadsheet(json.loads(response["body"]["string"])["id"]))
             continue
         if url.netloc == "www.googleapis.com" and ("/copy" in url.path or "/upload/" in url.path):
             report.skipped_cassettes.append(f"{path.name}: spreadsheet made by a Drive copy/import")
@@ -118,13 +128,7 @@ def replay_cassette(server: SheetsServer, token: str, path: Path, report: Replay
                 continue  # skipping a read leaves the state as Google's: go on
             report.skipped_cassettes.append(f"{path.name}: {operation}")
             return
-        spreadsheet_id = url.path.split("/")[3].split(":")[0]
-        if spreadsheet_id not in created and spreadsheet_id not in server.books:
-            # Not made in this cassette: Google's answer says whether it existed and was
-            # shared with the recording account (the world outside the Sheets traffic).
-            code = response["status"]["code"]
-            if code != 404:
-                server.create_spreadsheet(spreadsheet_id, editors=set() if code == 403 else None)
+        _ensure_spreadsheet(server, url.path.split("/")[3].split(":")[0], created, response)
         local = (session or requests).request(
             request["method"], f"{server.url}{url.path}" + (f"?{url.query}" if url.query else ""),
             data=_pin_sheet_ids(request["body"], response), timeout=10,

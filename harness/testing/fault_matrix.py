@@ -76,18 +76,24 @@ def count_rows(server: SheetsServer, key: str, tab: str, expected: set[str]) -> 
 def run_case(case: FaultCase, folder: Path, runs: int = 3, metrics: int = 20) -> CaseResult:
     """Publish one run cleanly (creating the tabs), then sync `runs - 1` more with `case`
     injected into the first matching request of that sync."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store = new_store(folder, runs=runs, metrics=metrics)
+    try:
+        return _publish_through(case, store, folder)
+    finally:
+        store.close()
+
+
+def _publish_through(case: FaultCase, store, folder: Path) -> CaseResult:
     # pylint: disable=import-outside-toplevel  # publishers load gspread when used
     from harness.cli.publish import publish_runs
     from harness.publish.sheet import SheetTarget
 
-    folder.mkdir(parents=True, exist_ok=True)
-    store = new_store(folder, runs=runs, metrics=metrics)
     with SheetsServer(stall_s=STALL_S) as server:
         key = server.create_spreadsheet()
         credentials = server.service_account_file(folder / "service-account.json")
-        first = store.unpublished_runs(f"sheet:{key}")[:1]
-        publish_runs(store, SheetTarget(key, credentials, server.url, TEST_POLICY), first, 5.0,
-                     lambda _: None)
+        publish_runs(store, SheetTarget(key, credentials, server.url, TEST_POLICY),
+                     store.unpublished_runs(f"sheet:{key}")[:1], 5.0, lambda _: None)
         server.reset_counts()
         # A new target, as a new process would have: it reads the metadata and a token again.
         target = SheetTarget(key, credentials, server.url, TEST_POLICY)
@@ -96,13 +102,12 @@ def run_case(case: FaultCase, folder: Path, runs: int = 3, metrics: int = 20) ->
         publish_runs(store, target, store.unpublished_runs(target.name), 5.0, lambda _: None)
         seconds = time.perf_counter() - started
         server.wait_idle()
-        published = store.runs(newest_first=False)
+        run_ids = {run.run_id for run in store.runs()}
         rows = {row_key(m.run_id, m.test, m.metric)
-                for run in published for m in store.measurements(run.run_id)}
-        lost_runs, dup_runs = count_rows(server, key, RUNS_TAB, rows)
-        lost_sum, dup_sum = count_rows(server, key, SUMMARY_TAB, {r.run_id for r in published})
-        unpublished = len(store.unpublished_runs(target.name))
-        counts = dict(server.counts)
-    store.close()
-    return CaseResult(case, len(rows) + len(published), lost_runs + lost_sum + unpublished,
-                      dup_runs + dup_sum, counts.get("read", 0), counts.get("write", 0), seconds)
+                for run_id in run_ids for m in store.measurements(run_id)}
+        found = [count_rows(server, key, RUNS_TAB, rows),
+                 count_rows(server, key, SUMMARY_TAB, run_ids)]
+        return CaseResult(case, len(rows) + len(run_ids),
+                          sum(lost for lost, _ in found) + len(store.unpublished_runs(target.name)),
+                          sum(duplicated for _, duplicated in found),
+                          server.counts["read"], server.counts["write"], seconds)

@@ -12,8 +12,10 @@ from harness.testing.fixtures import new_store
 from harness.testing.sheets_server import SheetsServer
 
 
-@pytest.fixture(autouse=True)
-def loopback_only(request, monkeypatch):
+# Fixtures are named via `name=` so that tests can take them as parameters without pylint
+# reading the parameter as shadowing the fixture function.
+@pytest.fixture(autouse=True, name="loopback_only")
+def fixture_loopback_only(request, monkeypatch):
     """Any connection or DNS lookup off 127.0.0.1 fails the test (even from a thread)."""
     refused = netguard.install(monkeypatch)
     yield refused
@@ -21,8 +23,8 @@ def loopback_only(request, monkeypatch):
         assert not refused, f"the test tried to reach hosts off loopback: {sorted(set(refused))}"
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch) -> Path:
+@pytest.fixture(name="workdir")
+def fixture_workdir(tmp_path: Path, monkeypatch) -> Path:
     """A clean working directory with no pyproject.toml and no harness environment."""
     for name in ("HARNESS_STORE", "HARNESS_SHEET_KEY", "HARNESS_SHEET_CREDENTIALS",
                  "GOOGLE_APPLICATION_CREDENTIALS", "HARNESS_WORKBOOK",
@@ -32,23 +34,23 @@ def workdir(tmp_path: Path, monkeypatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def store(workdir: Path):
+@pytest.fixture(name="store")
+def fixture_store(workdir: Path):
     """An empty results store in the working directory."""
     opened = new_store(workdir)
     yield opened
     opened.close()
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(name="server")
+def fixture_server():
     """A running local Sheets server."""
     with SheetsServer(stall_s=0.5) as running:
         yield running
 
 
-@pytest.fixture
-def sheet_env(server: SheetsServer, workdir: Path, monkeypatch) -> str:
+@pytest.fixture(name="sheet_env")
+def fixture_sheet_env(server: SheetsServer, workdir: Path, monkeypatch) -> str:
     """Environment pointing `harness publish` at a shared spreadsheet on the local server."""
     key = server.create_spreadsheet()
     credentials = server.service_account_file(workdir / "service-account.json")

@@ -118,13 +118,9 @@ def column_index(letters: str) -> int:
 
 
 def column_letters(index: int) -> str:
-    """0 -> A, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """0 -> A, 26 -> AA (bijective base 26)."""
+    head, rest = divmod(index, 26)
+    return (column_letters(head - 1) if head else "") + chr(ord("A") + rest)
 
 
 def quote_title(title: str) -> str:
@@ -227,8 +223,8 @@ def copy_spreadsheet(book: Spreadsheet) -> Spreadsheet:
     mutate them, so this is enough and stays cheap for 100k-row tabs.
     """
     sheets = [
-        replace(sheet, cells=[list(row) for row in sheet.cells], extra=dict(sheet.extra), grid_extra=dict(sheet.grid_extra),
-                column_pixels=dict(sheet.column_pixels))
+        replace(sheet, cells=[list(row) for row in sheet.cells], extra=dict(sheet.extra),
+                grid_extra=dict(sheet.grid_extra), column_pixels=dict(sheet.column_pixels))
         for sheet in book.sheets
     ]
     editors = None if book.editors is None else set(book.editors)

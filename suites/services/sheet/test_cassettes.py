@@ -26,6 +26,7 @@ HARNESS_REQUESTS = (
 
 @pytest.mark.skipif(not CASSETTES.is_dir(), reason="../shared/data/gspread-cassettes is absent")
 def test_local_server_answers_recorded_requests_like_google(server, workdir):
+    """Status and JSON shape match Google's for every request type the harness sends."""
     key_file = server.service_account_file(workdir / "sa.json")
     credentials = service_account.Credentials.from_service_account_info(
         json.loads(key_file.read_text()), scopes=["https://www.googleapis.com/auth/spreadsheets"])

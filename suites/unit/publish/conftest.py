@@ -1,5 +1,12 @@
 """Regression-sheet test fixtures (defined in harness.testing.sheet_fixtures)."""
 
-from harness.testing.sheet_fixtures import loopback_only, server, sheet_env, store, workdir
+from harness.testing.sheet_fixtures import (
+    fixture_loopback_only,
+    fixture_server,
+    fixture_sheet_env,
+    fixture_store,
+    fixture_workdir,
+)
 
-__all__ = ["loopback_only", "server", "sheet_env", "store", "workdir"]
+__all__ = ["fixture_loopback_only", "fixture_server", "fixture_sheet_env", "fixture_store",
+           "fixture_workdir"]

@@ -1,5 +1,6 @@
 """`harness publish`/`sync` to Google Sheets: gspread's real client against the local server."""
 
+# pylint: disable=missing-function-docstring  # test names state the behaviour checked
 from __future__ import annotations
 
 import json
@@ -42,7 +43,8 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     book = load_workbook("w.xlsx")
     for tab in (RUNS_TAB, SUMMARY_TAB, "Regressions"):
         expected = [[_plain(v) for v in row] for row in book[tab].iter_rows(values_only=True)]
-        found = [row + [None] * (len(expected[0]) - len(row)) for row in server.values(sheet_env, tab)]
+        width = len(expected[0])
+        found = [row + [None] * (width - len(row)) for row in server.values(sheet_env, tab)]
         assert found == expected, tab
     # Formats and colours travel too: a 10 % drift is flagged, the header is frozen.
     assert server.sheet(sheet_env, RUNS_TAB).frozen_rows == 1
@@ -52,7 +54,7 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     assert server.cell(sheet_env, RUNS_TAB, 1, 1)["f"]["numberFormat"]["type"] == "DATE_TIME"
 
 
-@pytest.mark.parametrize("metrics", [1, 50])
+@pytest.mark.parametrize("metrics", [1, 50, 500])
 def test_one_publish_stays_within_three_writes(store, sheet_env, server, metrics):
     add_runs(store, 2, metrics=metrics)
     first, second = store.runs(newest_first=False)
@@ -148,7 +150,8 @@ def test_revoked_key_is_reported_without_leaking_it(store, sheet_env, server, wo
     assert secret_line not in caplog.text
 
 
-def test_spreadsheet_not_shared_with_the_service_account(store, server, sheet_env, monkeypatch,
+@pytest.mark.usefixtures("sheet_env")
+def test_spreadsheet_not_shared_with_the_service_account(store, server, monkeypatch,
                                                           capsys):
     add_runs(store, 1, metrics=1)
     private = server.create_spreadsheet(editors={"someone@else.test"})
@@ -157,13 +160,15 @@ def test_spreadsheet_not_shared_with_the_service_account(store, server, sheet_en
                            "as an Editor")
 
 
-def test_spreadsheet_that_does_not_exist(store, sheet_env, monkeypatch, capsys):
+@pytest.mark.usefixtures("sheet_env")
+def test_spreadsheet_that_does_not_exist(store, monkeypatch, capsys):
     add_runs(store, 1, metrics=1)
     monkeypatch.setenv("HARNESS_SHEET_KEY", "no-such-sheet")
     _assert_failed_cleanly(store, "no-such-sheet", capsys, "does not exist", "HARNESS_SHEET_KEY")
 
 
-def test_spreadsheet_at_its_cell_limit(store, server, sheet_env, monkeypatch, capsys):
+@pytest.mark.usefixtures("sheet_env")
+def test_spreadsheet_at_its_cell_limit(store, server, monkeypatch, capsys):
     add_runs(store, 1, metrics=3)
     full = server.create_spreadsheet(cell_limit=26_000 + 100)  # room for the tabs, not the rows
     monkeypatch.setenv("HARNESS_SHEET_KEY", full)

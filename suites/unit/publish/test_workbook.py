@@ -1,13 +1,16 @@
 """The offline regression sheet: `harness publish`/`sync` write a .xlsx, reopened here."""
 
+# pylint: disable=missing-function-docstring  # test names state the behaviour checked
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from harness.cli import main
+from harness.records import Measurement
 from harness.publish.layout import DATE_FORMAT, FILLS, NUMBER_FORMAT, RUNS_HEADER, SUMMARY_FIXED
 from harness.testing.fixtures import add_runs
 
@@ -23,7 +26,8 @@ def _rows(sheet) -> list[tuple]:
     return list(sheet.iter_rows(values_only=True))
 
 
-def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, workdir, capsys):
+@pytest.mark.usefixtures("workdir")
+def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, capsys):
     add_runs(store, 2, metrics=4, drift=0.2)
     assert main(["--store", "results.db", "sync"]) == 0
     out = capsys.readouterr().out
@@ -53,7 +57,8 @@ def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, workdir, 
     assert not store.unpublished_runs(f"workbook:{WORKBOOK.resolve()}")
 
 
-def test_a_second_run_appends_and_never_rewrites_history(store, workdir):
+@pytest.mark.usefixtures("workdir")
+def test_a_second_run_appends_and_never_rewrites_history(store):
     add_runs(store, 1, metrics=3)
     assert main(["--store", "results.db", "publish"]) == 0
     before = load_workbook(WORKBOOK)
@@ -69,7 +74,8 @@ def test_a_second_run_appends_and_never_rewrites_history(store, workdir):
     assert summary_after[1][2] == "Change number 1"
 
 
-def test_publishing_again_adds_nothing(store, workdir):
+@pytest.mark.usefixtures("workdir")
+def test_publishing_again_adds_nothing(store):
     add_runs(store, 2, metrics=3)
     assert main(["--store", "results.db", "sync"]) == 0
     first = _rows(load_workbook(WORKBOOK)["Runs"])
@@ -79,32 +85,32 @@ def test_publishing_again_adds_nothing(store, workdir):
     assert len(_rows(load_workbook(WORKBOOK)["Summary"])) == 3
 
 
-def test_invalid_values_are_empty_and_flagged(store, workdir):
+@pytest.mark.usefixtures("workdir")
+def test_invalid_values_are_empty_and_flagged(store):
     runs = add_runs(store, 1, metrics=1)
-    from harness.records import Measurement  # pylint: disable=import-outside-toplevel
-
-    store.record([Measurement.checked(runs[0].run_id, "suites/t.py::test_x", "loss", float("inf"))])
+    store.record([Measurement.checked(runs[0].run_id, "suites/t.py::test_x", "loss", math.inf)])
     assert main(["--store", "results.db", "publish"]) == 0
     sheet = load_workbook(WORKBOOK)["Runs"]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[7].value == "loss")
-    assert row[8].value is None and row[11].value == "invalid" and _fill(row[11]) == FILLS["invalid"]
+    assert row[8].value is None and row[11].value == "invalid"
+    assert _fill(row[11]) == FILLS["invalid"]
 
 
-def test_a_workbook_that_is_not_xlsx_is_left_alone_and_runs_stay_unpublished(
-    store, workdir, capsys
-):
+@pytest.mark.usefixtures("workdir")
+def test_a_workbook_that_is_not_xlsx_is_left_alone_and_runs_stay_unpublished(store, capsys):
     add_runs(store, 1, metrics=2)
     WORKBOOK.parent.mkdir(parents=True, exist_ok=True)
-    WORKBOOK.write_text("not a workbook")
+    WORKBOOK.write_text("not a workbook", encoding="utf-8")
     assert main(["--store", "results.db", "publish"]) == 2
     err = capsys.readouterr().err
     assert "not a readable .xlsx" in err and "harness sync" in err
-    assert WORKBOOK.read_text() == "not a workbook"
+    assert WORKBOOK.read_text(encoding="utf-8") == "not a workbook"
     assert len(store.unpublished_runs(f"workbook:{WORKBOOK.resolve()}")) == 1
 
 
+@pytest.mark.usefixtures("workdir")
 @pytest.mark.parametrize("where", ["env", "option"])
-def test_workbook_path_can_be_chosen(store, workdir, monkeypatch, where):
+def test_workbook_path_can_be_chosen(store, monkeypatch, where):
     add_runs(store, 1, metrics=1)
     args = ["--store", "results.db", "publish"]
     if where == "env":
