@@ -94,10 +94,13 @@ def publish_runs(
     tolerance_pct: float,
     report: Callable[[str], None],
     regressions_for: Callable[[list], list[dict]] | None = None,
+    flags_for: Callable[[list], dict] | None = None,
 ) -> int:
     """Publish `runs` (oldest first) in batches that fit one write; mark each published.
 
-    `regressions_for(batch)` may supply Regressions rows (from detection) for a batch.
+    Detection plugs in here: `flags_for(batch)` returns {(run_id, test, metric): "regression" |
+    "improvement" | "outlier"} (overriding the tolerance colouring), and `regressions_for(batch)`
+    the Regressions rows as dicts keyed by REGRESSIONS_HEADER names.
     Returns how many runs were published. Raises PublishError on failure: runs of the
     failing batch and after it stay unpublished.
     """
@@ -110,8 +113,8 @@ def publish_runs(
     done = 0
     for part in chunks(sizes, target.max_cells_per_write):
         batch = collector.collect(runs[part])
-        target.write(build_content(batch, change_flags(batch, tolerance_pct),
-                                   regressions_for(batch) if regressions_for else []))
+        flags = {**change_flags(batch, tolerance_pct), **(flags_for(batch) if flags_for else {})}
+        target.write(build_content(batch, flags, regressions_for(batch) if regressions_for else []))
         for records in batch:
             store.mark_published(records.run.run_id, target.name)
             done += 1
