@@ -50,23 +50,29 @@ def record_demo(store: Store) -> list[Run]:
     return runs
 
 
+def summary_table(workbook: Path) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """The Summary tab's chosen columns: labels, texts and fill colours, as written."""
+    from openpyxl import load_workbook  # pylint: disable=import-outside-toplevel
+
+    sheet = load_workbook(workbook)["Summary"]
+    header = [str(cell.value) for cell in sheet[1]]
+    keep = [i for i, name in enumerate(header) if name in SHOWN or "·" in name]
+    labels = [header[i].rsplit("::", maxsplit=1)[-1].replace(" · ", "\n") for i in keep]
+    rows = list(sheet.iter_rows(min_row=2))
+    texts = [[_text(row[i]) for i in keep] for row in rows]
+    colours = [[_colour(row[i]) for i in keep] for row in rows]
+    return labels, texts, colours
+
+
 def draw(workbook: Path, output: Path) -> None:
     """Draw the Summary tab's chosen columns with their fills."""
-    # pylint: disable=import-outside-toplevel  # optional, documentation-only dependencies
+    # pylint: disable=import-outside-toplevel  # optional, documentation-only dependency
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from openpyxl import load_workbook
 
-    sheet = load_workbook(workbook)["Summary"]
-    header = [cell.value for cell in sheet[1]]
-    keep = [i for i, name in enumerate(header) if name in SHOWN or "·" in str(name)]
-    labels = [str(header[i]).split("::")[-1].replace(" · ", "\n") for i in keep]
-    texts, colours = [], []
-    for row in sheet.iter_rows(min_row=2):
-        texts.append([_text(row[i]) for i in keep])
-        colours.append([_colour(row[i]) for i in keep])
+    labels, texts, colours = summary_table(workbook)
     figure, axes = plt.subplots(figsize=(11, 2.4), dpi=100)
     axes.axis("off")
     table = axes.table(cellText=texts, cellColours=colours, colLabels=labels,
@@ -74,7 +80,7 @@ def draw(workbook: Path, output: Path) -> None:
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     table.scale(1, 1.5)
-    subject = [str(header[i]) for i in keep].index("subject")
+    subject = labels.index("subject")
     for (row, column), cell in table.get_celld().items():
         if column == subject:
             cell.set_width(cell.get_width() * 2.2)
