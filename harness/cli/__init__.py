@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from harness import __version__
 
 # Modules are imported only to register their parsers; heavy imports live in their handlers.
-COMMANDS = (
-    "harness.cli.results",
-)
+COMMANDS = ("harness.cli.results",)
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
 
@@ -33,8 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument(
-        "--store", help="results store: a path or SQLAlchemy URL (default: $HARNESS_STORE, "
-        "[tool.harness] store, or .harness/results.db)"
+        "--store",
+        help="results store: a path or SQLAlchemy URL (default: $HARNESS_STORE, "
+        "[tool.harness] store, or .harness/results.db)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
