@@ -104,17 +104,14 @@ def publish_runs(
     Returns how many runs were published. Raises PublishError on failure: runs of the
     failing batch and after it stay unpublished.
     """
-    # pylint: disable=import-outside-toplevel
-    from harness.publish.collect import RecordsCollector
-    from harness.publish.layout import build_content, change_flags
+    from harness.publish.collect import RecordsCollector  # pylint: disable=import-outside-toplevel
 
     collector = RecordsCollector(store)
     sizes = [len(collector.measurements(run.run_id)) * 20 + 20 for run in runs]
     done = 0
     for part in chunks(sizes, target.max_cells_per_write):
         batch = collector.collect(runs[part])
-        flags = {**change_flags(batch, tolerance_pct), **(flags_for(batch) if flags_for else {})}
-        target.write(build_content(batch, flags, regressions_for(batch) if regressions_for else []))
+        target.write(_content(batch, tolerance_pct, flags_for, regressions_for))
         for records in batch:
             store.mark_published(records.run.run_id, target.name)
             done += 1
@@ -123,6 +120,15 @@ def publish_runs(
                 f"{records.run.git.short_commit}  {len(records.measurements)} metrics"
             )
     return done
+
+
+def _content(batch: list, tolerance_pct: float, flags_for, regressions_for):
+    """The sheet content for a batch: tolerance colouring, overridden by detection's flags."""
+    # pylint: disable=import-outside-toplevel
+    from harness.publish.layout import build_content, change_flags
+
+    flags = {**change_flags(batch, tolerance_pct), **(flags_for(batch) if flags_for else {})}
+    return build_content(batch, flags, regressions_for(batch) if regressions_for else [])
 
 
 def _run_publish(args: argparse.Namespace, pick: Callable[[Store, str], list[Run]]) -> int:

@@ -10,8 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from harness.cli import main
-from harness.records import Measurement
+from harness.cli.publish import publish_runs
 from harness.publish.layout import DATE_FORMAT, FILLS, NUMBER_FORMAT, RUNS_HEADER, SUMMARY_FIXED
+from harness.publish.workbook import WorkbookTarget
+from harness.records import Measurement
 from harness.testing.fixtures import add_runs
 
 WORKBOOK = Path(".harness/regression-sheet.xlsx")
@@ -120,3 +122,26 @@ def test_workbook_path_can_be_chosen(store, monkeypatch, where):
     assert main(args) == 0
     assert load_workbook("elsewhere/sheet.xlsx")["Runs"].max_row == 2
     assert not WORKBOOK.exists()
+
+
+@pytest.mark.usefixtures("workdir")
+def test_detection_verdicts_colour_cells_and_fill_the_regressions_tab(store):
+    run = add_runs(store, 1, metrics=2)[0]
+    test = "suites/integration/test_model.py::test_metric[1]"
+
+    def flags_for(batch):
+        return {(records.run.run_id, test, "metric_001"): "outlier" for records in batch}
+
+    def regressions_for(batch):
+        return [{"run": records.run.run_id, "test": test, "metric": "metric_001",
+                 "verdict": "outlier", "change_pct": 42.0} for records in batch]
+
+    target = WorkbookTarget(WORKBOOK)
+    publish_runs(store, target, [run], 5.0, lambda _: None, regressions_for, flags_for)
+    publish_runs(store, target, [run], 5.0, lambda _: None, regressions_for, flags_for)
+    book = load_workbook(WORKBOOK)
+    header = [cell.value for cell in book["Summary"][1]]
+    cell = book["Summary"][2][header.index("test_model.py::test_metric[1] · metric_001")]
+    assert _fill(cell) == FILLS["outlier"]
+    rows = _rows(book["Regressions"])
+    assert len(rows) == 2 and rows[1][6] == "outlier" and rows[1][7] == 42.0
