@@ -27,7 +27,7 @@ from harness.testing.sheets_server import SheetsServer
 def test_a_late_duplicate_is_removed_by_the_next_publish(store, workdir):
     add_runs(store, 3, metrics=4)
     clean, late, after = store.runs(newest_first=False)
-    with SheetsServer(stall_s=1.6) as server:  # outlasts timeout + 2 settles: lands too late
+    with SheetsServer(stall_s=3.0) as server:  # outlasts timeout + 2 settles: lands too late
         key = server.create_spreadsheet()
         credentials = server.service_account_file(workdir / "sa.json")
         target = SheetTarget(key, credentials, server.url, TEST_POLICY)
