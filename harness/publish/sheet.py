@@ -18,6 +18,7 @@ import requests
 from google.auth import exceptions as auth_errors
 from google.auth.transport.requests import AuthorizedSession, Request
 
+from harness.publish import redact
 from harness.publish.credentials import CredentialsError, account_email, load_credentials
 from harness.publish.errors import PublishError
 from harness.publish.layout import TABS, SheetContent
@@ -43,6 +44,10 @@ GOOGLE_IAM_ENDPOINT = "https://iamcredentials.googleapis.com"
 class GatewaySession(requests.Session):
     """The session google-auth uses for its own calls, sending Google's IAM credentials API
     to `endpoint` (the token endpoint comes from the key file's `token_uri`)."""
+
+    # requests.Session pickles and copies only the attributes named here; google-auth copies
+    # the session for its background lookups.
+    __attrs__ = [*requests.Session.__attrs__, "endpoint"]
 
     def __init__(self, endpoint: str) -> None:
         super().__init__()
@@ -124,6 +129,7 @@ class SheetTarget:
             credentials = load_credentials(self.credentials_path)
         except CredentialsError as error:
             raise PublishError(str(error)) from None
+        redact.install()  # google-auth's modules are loaded now: filter their debug logs
         session = RoutedSession(credentials, self.endpoint, self.policy.timeout_s)
         self._http = gspread.Client(None, session=session).http_client
         try:

@@ -195,3 +195,22 @@ def test_network_guard_refuses_hosts_off_loopback(loopback_only):
         socket.getaddrinfo("oauth2.googleapis.com", 443)
     assert loopback_only == ["192.0.2.1", "oauth2.googleapis.com"]
     loopback_only.clear()  # seen and checked: do not fail this test at teardown
+
+
+@pytest.mark.usefixtures("sheet_env")
+def test_debug_logs_of_a_publish_hold_no_secret(store, server, workdir, caplog):
+    add_runs(store, 1, metrics=2)
+    caplog.set_level(logging.DEBUG)
+    google = logging.getLogger("google")  # google-auth logs only when its base logger is set up
+    google.addHandler(caplog.handler)
+    try:
+        assert main(["--store", "results.db", "publish"]) == 0
+    finally:
+        google.removeHandler(caplog.handler)
+    # google-auth puts request details in structured fields: check every record's content.
+    logged = caplog.text + "".join(str(record.__dict__) for record in caplog.records)
+    key_lines = _private_key(workdir / "service-account.json").splitlines()[1:-1]
+    assert "google.auth" in logged and "/token" in logged  # debug logging happened
+    assert not any(line in logged for line in key_lines)
+    assert not any(token in logged for token in server.tokens)
+    assert "eyJ" not in logged  # no JWT (base64 of '{"') anywhere in the logs
