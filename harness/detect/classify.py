@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from harness.detect.changepoints import find_change_points, penalty
 from harness.detect.config import DetectorConfig
-from harness.detect.noise import mean, normal_two_sided_p, robust_sigma
+from harness.detect.noise import mean, normal_two_sided_p, residual_sigma, robust_sigma
 from harness.detect.repro import repro_recipe
 from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
@@ -85,23 +85,62 @@ def _shift_z(before: list[float], after: list[float], sigma: float) -> float:
     return abs(mean(after) - mean(before)) / spread
 
 
-def _confirmed_shifts(values: list[float], sigma: float, config: DetectorConfig) -> list[int]:
-    """Change points that pass the size and significance tests, weakest dropped first."""
-    points = find_change_points(values, penalty(sigma, len(values), config.beta), config.method)
-    min_change = config.min_sigmas * sigma
+def _significant(before: list[float], after: list[float], sigma: float,
+                 config: DetectorConfig) -> bool:
+    """A shift of at least the minimum detectable change (`min_sigmas` noise) and of at
+    least `min_z` standard errors."""
+    return (abs(mean(after) - mean(before)) >= config.min_sigmas * sigma
+            and _shift_z(before, after, sigma) >= config.min_z)
+
+
+def _prune(values: list[float], points: list[int], sigma: float,
+           config: DetectorConfig) -> list[int]:
+    """Drop change points that fail the size or significance test, weakest first."""
+    points = list(points)
     while points:
         bounds = [0, *points, len(values)]
         weakest, weakest_z = None, math.inf
         for number, split in enumerate(points):
             before, after = values[bounds[number]:split], values[split:bounds[number + 2]]
             z_score = _shift_z(before, after, sigma)
-            small = abs(mean(after) - mean(before)) < min_change
-            if (small or z_score < config.min_z) and z_score < weakest_z:
+            if not _significant(before, after, sigma, config) and z_score < weakest_z:
                 weakest, weakest_z = split, z_score
         if weakest is None:
             break
         points.remove(weakest)
     return points
+
+
+def _confirmed_shifts(values: list[float], step_sigma: float,
+                      config: DetectorConfig) -> tuple[list[int], float]:
+    """Significant level shifts in `values`, and the noise they were judged against.
+
+    The noise is the larger of the run-to-run noise and what remains around the segments.
+    """
+    def noise(points: list[int]) -> float:
+        return max(step_sigma, residual_sigma(values, points))
+
+    def accept(trial: list[int], start: int, split: int, end: int) -> bool:
+        return _significant(values[start:split], values[split:end], noise(trial), config)
+
+    pen = penalty(step_sigma, len(values), config.beta)
+    points = find_change_points(values, pen, config.method, accept=accept)
+    sigma = noise(points)
+    points = _prune(values, points, sigma, config)
+    return points, noise(points)
+
+
+def shift_indices(values: list[float], config: DetectorConfig | None = None) -> list[int]:
+    """Where confirmed level shifts start in `values` (outliers set aside): the change-point
+    part of the detector alone, as scored on the Turing Change Point Dataset."""
+    config = config or DetectorConfig()
+    if len(values) < config.min_points:
+        return []
+    sigma = robust_sigma(values, config.relative_floor)
+    spikes = _outliers(values, sigma, config)
+    kept = [index for index in range(len(values)) if index not in spikes]
+    clean = [values[index] for index in kept]
+    return [kept[split] for split in _confirmed_shifts(clean, sigma, config)[0]]
 
 
 def segment_verdicts(series: Series, points: tuple[Point, ...],
@@ -120,7 +159,10 @@ def segment_verdicts(series: Series, points: tuple[Point, ...],
         verdicts.append(_verdict(series, VerdictKind.OUTLIER, evidence))
     kept = [index for index in range(len(values)) if index not in spikes]
     clean = [values[index] for index in kept]
-    shifts = _confirmed_shifts(clean, sigma, config) if len(clean) >= config.min_points else []
+    shifts: list[int] = []
+    if len(clean) >= config.min_points:
+        shifts, sigma = _confirmed_shifts(clean, sigma, config)
+        min_change = config.min_sigmas * sigma
     bounds = [0, *shifts, len(clean)]
     for number, split in enumerate(shifts):
         before, after = clean[bounds[number]:split], clean[split:bounds[number + 2]]

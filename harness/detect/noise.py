@@ -38,3 +38,17 @@ def mean(values: Sequence[float]) -> float:
 def normal_two_sided_p(z_score: float) -> float:
     """Two-sided tail probability of a standard normal beyond |z|."""
     return math.erfc(abs(z_score) / math.sqrt(2.0))
+
+
+def residual_sigma(values: Sequence[float], change_points: Sequence[int]) -> float:
+    """Noise left around each segment's median once `change_points` split the series.
+
+    Larger than the run-to-run noise when a segment still holds a trend or an unfound shift,
+    which keeps a slowly wandering series from being cut into many small "shifts".
+    """
+    bounds = [0, *change_points, len(values)]
+    residuals = []
+    for start, end in zip(bounds, bounds[1:]):
+        centre = statistics.median(values[start:end])
+        residuals.extend(abs(value - centre) for value in values[start:end])
+    return statistics.median(residuals) / 0.6744897501960817 if residuals else 0.0
