@@ -81,5 +81,5 @@ def bisect(repo: Path, test: str, metric: str, good: str, bad: str, *, repeat: i
             raise BisectError(f"git bisect did not name a first bad commit:\n{log[-2000:]}")
         return BisectResult(found.group(1), baseline, log)
     finally:
-        _git(repo, "bisect", "reset", "-q", check=False)
+        _git(repo, "bisect", "reset", check=False)
         _git(repo, "checkout", "-q", start, check=False)

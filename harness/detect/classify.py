@@ -90,7 +90,18 @@ def _significant(before: list[float], after: list[float], sigma: float,
     """A shift of at least the minimum detectable change (`min_sigmas` noise) and of at
     least `min_z` standard errors."""
     return (abs(mean(after) - mean(before)) >= config.min_sigmas * sigma
-            and _shift_z(before, after, sigma) >= config.min_z)
+            and _shift_z(before, after, sigma) >= config.min_z
+            and _short_sides_agree(before, after))
+
+
+def _short_sides_agree(before: list[float], after: list[float]) -> bool:
+    """A side of only one or two runs must lie wholly beyond the midpoint of the two levels:
+    one wild newest run beside a normal one is a jump to confirm, not a two-run shift."""
+    midpoint = (mean(before) + mean(after)) / 2
+    rising = mean(after) > mean(before)
+    if len(after) <= 2 and any((value > midpoint) != rising for value in after):
+        return False
+    return not (len(before) <= 2 and any((value < midpoint) != rising for value in before))
 
 
 def _prune(values: list[float], points: list[int], sigma: float,
