@@ -161,7 +161,8 @@ class Score:
             return f"{100.0 * part / whole:.1f} %" if whole else "-"
         per100 = 100.0 * self.false_alarms / self.runs if self.runs else 0.0
         drift = 100.0 * self.drift_alarms / self.drift_runs if self.drift_runs else 0.0
-        return (f"| {name} | {pct(self.big_found, self.big)} | {pct(self.all_found, self.all_shifts)}"
+        return (f"| {name} | {pct(self.big_found, self.big)} | "
+                f"{pct(self.all_found, self.all_shifts)}"
                 f" | {pct(self.exact, self.all_found)} | {per100:.2f} | {drift:.2f}"
                 f" | {pct(self.env_blamed, self.env_total)} | {self.seconds:.1f} |")
 

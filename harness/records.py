@@ -180,7 +180,7 @@ class VerdictKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict:  # pylint: disable=too-many-instance-attributes  # the evidence a reader needs
     """One detected change of one metric of one test, with the evidence and a repro recipe.
 
     `run_id`/`commit` name the first run that shows the change (the first bad one);

@@ -44,7 +44,8 @@ def _level(repo: Path, commit: str, test: str, metric: str, repeat: int,
     return values
 
 
-def bisect(repo: Path, test: str, metric: str, good: str, bad: str, *, repeat: int = 3,
+def bisect(  # pylint: disable=too-many-locals  # setup, run and cleanup read best together
+        repo: Path, test: str, metric: str, good: str, bad: str, *, repeat: int = 3,
            max_repeat: int = 9, pytest_args: list[str] | None = None) -> BisectResult:
     """Measure both ends, then let `git bisect run` find the first commit that looks bad."""
     repo = Path(repo)

@@ -154,8 +154,8 @@ def shift_indices(values: list[float], config: DetectorConfig | None = None) -> 
     return [kept[split] for split in _confirmed_shifts(clean, sigma, config)[0]]
 
 
-def segment_verdicts(series: Series, points: tuple[Point, ...],
-                     config: DetectorConfig) -> list[Verdict]:
+def segment_verdicts(  # pylint: disable=too-many-locals  # one pass, named steps
+        series: Series, points: tuple[Point, ...], config: DetectorConfig) -> list[Verdict]:
     """Verdicts inside one environment segment of `series`."""
     values = [point.value for point in points]
     if len(values) < 2:

@@ -50,7 +50,8 @@ def render_html(series_list: list[Series], verdicts: list[Verdict],
     for verdict in verdicts:
         if verdict.repro and verdict.is_regression:
             parts.append(f"<h3>Reproduce {html.escape(verdict.test)} · "
-                         f"{html.escape(verdict.metric)}</h3><pre>{html.escape(verdict.repro)}</pre>")
+                         f"{html.escape(verdict.metric)}</h3>"
+                         f"<pre>{html.escape(verdict.repro)}</pre>")
     parts.append("<h2>Trends</h2>")
     for series in ordered:
         png = base64.b64encode(trend_png(series, by_series.get((series.test, series.metric), [])))

@@ -7,7 +7,8 @@ import random
 from harness.detect import Point, Series
 
 
-def make_series(seed: int, runs: int = 80, noise: float = 0.01, level: float = 100.0,
+def make_series(  # pylint: disable=too-many-arguments  # every planted feature is a knob
+        seed: int, *, runs: int = 80, noise: float = 0.01, level: float = 100.0,
                 shifts: dict[int, float] | None = None, outliers: dict[int, float] | None = None,
                 env_changes: dict[int, float] | None = None, higher_is_better: bool = False,
                 metric: str = "step_ms") -> Series:

@@ -13,6 +13,7 @@ from .helpers import make_series
 
 
 def kinds(verdicts):
+    """(kind, run) pairs, the part of a verdict most tests compare."""
     return [(v.kind, v.run_index) for v in verdicts]
 
 

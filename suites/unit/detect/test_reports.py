@@ -52,10 +52,10 @@ def test_html_is_self_contained_with_table_and_one_plot_per_metric(tmp_path) -> 
     series, verdicts = _history()
     path = write_html(tmp_path / "out" / "report.html", series, verdicts)
     parser = _Collector()
-    parser.feed(path.read_text())
+    parser.feed(path.read_text(encoding="utf-8"))
     assert len(parser.images) == 2
     for src in parser.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
     assert "regression" in parser.cells and "environment change" in parser.cells
-    assert "http" not in path.read_text().replace("http-equiv", "")
+    assert "http" not in path.read_text(encoding="utf-8").replace("http-equiv", "")

@@ -23,7 +23,10 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            """Answers POSTs with the next scripted status."""
+
             def do_POST(self):  # pylint: disable=invalid-name  # http.server's naming
+                """Record the JSON body, reply with the scripted status."""
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.bodies.append(json.loads(body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
@@ -34,13 +37,14 @@ class Receiver:
                 self.wfile.write(b"ok")
 
             def log_message(self, *_args):
-                pass
+                """Keep test output quiet."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/s3cr3t"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        """Stop serving and free the port."""
         self.server.shutdown()
         self.server.server_close()
 
