@@ -36,7 +36,12 @@ def trend_png(series: Series, verdicts: list[Verdict]) -> bytes:
                 axes.plot([where], [verdict.value], "o", markersize=10, fillstyle="none",
                           color="#ef6c00")
             else:
-                axes.axvline(where - 0.5, color=_COLOURS[verdict.kind], linestyle="--")
+                colour = _COLOURS[verdict.kind]
+                axes.axvline(where - 0.5, color=colour, linestyle="--")
+                pct = f" {verdict.change_pct:+.1f}%" if verdict.change_pct is not None else ""
+                axes.annotate(f"{verdict.commit[:8]}{pct}", (where - 0.5, 1.0),
+                              xycoords=("data", "axes fraction"), xytext=(3, -10),
+                              textcoords="offset points", fontsize=7, color=colour)
         unit = f" ({series.unit})" if series.unit else ""
         axes.set_title(f"{series.test} · {series.metric}", fontsize=9)
         axes.set_xlabel("run")

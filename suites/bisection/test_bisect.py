@@ -1,5 +1,7 @@
 """Bisection on a throwaway git repository: one commit slows a workload, a later one lowers an
-accuracy; `harness bisect` must name each, measuring with real pytest runs."""
+accuracy; `harness bisect` must name each, measuring with real pytest runs.
+
+Slower than the unit suite (dozens of pytest subprocesses): run as `pytest suites/bisection`."""
 
 from __future__ import annotations
 
@@ -90,3 +92,33 @@ def test_bisect_refuses_when_nothing_changed(repo, capsys) -> None:
                  "--good", commits[0], "--bad", commits[2], "--repeat", "1", *NO_PLUGIN])
     assert code == 2
     assert "nothing to bisect" in capsys.readouterr().err
+
+
+PLUGIN_TEST = textwrap.dedent('''
+    import workload
+
+    def test_workload(metrics):
+        metrics.record("accuracy", workload.ACCURACY)
+''')
+
+
+def test_bisect_through_the_harness_plugin_metrics_fixture(tmp_path, capsys) -> None:
+    """The real path: the test records with the plugin's `metrics` fixture into HARNESS_STORE."""
+    repo = tmp_path / "plugin-project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "t@example.com")
+    _git(repo, "config", "user.name", "t")
+    (repo / "test_workload.py").write_text(PLUGIN_TEST)
+    commits = []
+    for number, accuracy in enumerate((0.9, 0.9, 0.8, 0.8)):
+        (repo / "workload.py").write_text(WORKLOAD.format(delay=0, accuracy=accuracy))
+        (repo / "notes.txt").write_text(f"change {number}\n")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", f"change {number}")
+        commits.append(_git(repo, "rev-parse", "HEAD"))
+    code = main(["bisect", "--repo", str(repo), "--test", TEST_ID, "--metric", "accuracy",
+                 "--good", commits[0], "--bad", commits[3], "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"first bad commit: {commits[2]}" in out
