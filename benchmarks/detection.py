@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from harness.detect import DetectorConfig, Point, Series, detect_series
+from harness.detect.api import same_finding
 from harness.records import VerdictKind
 
 MATCH = 3  # runs either side within which an alarm counts as finding a planted shift
@@ -167,12 +168,59 @@ class Score:
                 f" | {pct(self.env_blamed, self.env_total)} | {self.seconds:.1f} |")
 
 
+def nightly(histories: list[History], config: DetectorConfig, first: int = 20,
+            confirmed_only: bool = False) -> str:
+    """Replay each history night by night as `harness check --new` would, and score alerts.
+
+    Returns one Markdown table row: shifts >= 3x noise alerted (within the match window),
+    median and
+    90th-percentile nights from the shift to its alert, false alerts per 100 nights.
+    """
+    found = delays = total = false = nights = 0
+    waits: list[int] = []
+    for history in histories:
+        previous = None
+        alerts: list[tuple[int, int]] = []  # (run blamed, night raised)
+        for night in range(first, len(history.series.points) + 1):
+            prefix = replace(history.series, points=history.series.points[:night])
+            now = [v for v in detect_series(prefix, config)
+                   if v.kind in (VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT)
+                   and (v.confirmed or not confirmed_only)]
+            if previous is not None:
+                alerts += [(v.run_index, night - 1) for v in now
+                           if not any(same_finding(v, old, 2) for old in previous)]
+            previous = now
+        nights += len(history.series.points) - first
+        matched: set[int] = set()
+        for place, step in history.shifts.items():
+            big = abs(step) * abs(history.series.points[0].value) >= 3 * history.sigma * 0.999
+            if place < first or not big:
+                matched.update(run for run, _ in alerts if abs(run - place) <= MATCH)
+                continue
+            total += 1
+            near = [(run, night) for run, night in alerts if abs(run - place) <= MATCH]
+            if near:
+                found += 1
+                waits.append(min(night for _, night in near) - place)
+                matched.update(run for run, _ in near)
+        envs = {place + offset for place in history.env_changes for offset in (-1, 0, 1)}
+        if not history.drifting:
+            false += len([run for run, _ in alerts if run not in matched and run not in envs])
+    waits.sort()
+    delays = waits[len(waits) // 2] if waits else 0
+    slow = waits[int(len(waits) * 0.9)] if waits else 0
+    return (f"| {100.0 * found / max(total, 1):.1f} % | {delays} | {slow} | "
+            f"{100.0 * false / max(nights, 1):.2f} |")
+
+
 def main() -> None:
     """Generate the histories, score every rule, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--histories", type=int, default=400)
     parser.add_argument("--runs", type=int, default=120)
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--nightly", type=int, default=100,
+                        help="histories replayed night by night (default 100; 0 skips)")
     args = parser.parse_args()
     histories = [generate(args.seed + number, args.runs) for number in range(args.histories)]
     base = DetectorConfig()
@@ -198,6 +246,15 @@ def main() -> None:
             score.add(history, *rule(history))
         score.seconds = time.perf_counter() - started
         print(score.row(name))
+    if args.nightly:
+        print(f"\nNightly replay (`harness check --new` after every run from run 20), "
+              f"{args.nightly} histories, built-in engine:\n")
+        print("| alerts on | shifts >= 3x noise alerted | median nights to alert | "
+              "90th percentile | false alerts / 100 nights |")
+        print("|---|---|---|---|---|")
+        print("| confirmed and unconfirmed verdicts |" + nightly(histories[:args.nightly], base))
+        print("| confirmed verdicts only |" + nightly(histories[:args.nightly], base,
+                                                      confirmed_only=True))
 
 
 if __name__ == "__main__":

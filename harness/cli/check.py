@@ -1,6 +1,6 @@
 """`harness check`: detect regressions in the store's history or in imported histories.
 
-Exit codes: 0 nothing to report, 1 a regression was found, 2 error (bad input).
+Exit codes: 0 nothing to report, 1 a (confirmed) regression was found, 2 error (bad input).
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def register(subparsers) -> None:
     parser.add_argument("--slack", action="store_true",
                         help="post regressions to the Slack webhook in $HARNESS_SLACK_WEBHOOK "
                              "(or the file named by $HARNESS_SLACK_WEBHOOK_FILE)")
+    parser.add_argument("--fail-on-unconfirmed", action="store_true",
+                        help="also exit 1 (and alert) on an unconfirmed regression: the newest "
+                             "run alone jumped; by default it is shown but waits for a second "
+                             "run to confirm it")
     parser.add_argument("--method", choices=METHODS, default=DetectorConfig.method,
                         help="change-point engine (pelt needs the `detect` extra)")
     parser.set_defaults(handler=run_check)
@@ -83,6 +87,11 @@ def _print_table(verdicts: list[Verdict], series_count: int) -> None:
         out.print(table)
 
 
+def failing(verdicts: list[Verdict], include_unconfirmed: bool = False) -> list[Verdict]:
+    """The regressions that fail the check (and are alerted)."""
+    return [v for v in verdicts if v.is_regression and (v.confirmed or include_unconfirmed)]
+
+
 def _publish(args: argparse.Namespace, series_list, verdicts: list[Verdict]) -> None:
     # pylint: disable=import-outside-toplevel  # publishers load only when asked for
     from harness.cli import CommandError  # pylint: disable=cyclic-import
@@ -107,7 +116,7 @@ def _publish(args: argparse.Namespace, series_list, verdicts: list[Verdict]) -> 
             if webhook is None:
                 raise CommandError("--slack: no webhook configured (set HARNESS_SLACK_WEBHOOK "
                                    "or HARNESS_SLACK_WEBHOOK_FILE)")
-            send_alerts(webhook, group_alerts(verdicts))
+            send_alerts(webhook, group_alerts(failing(verdicts, args.fail_on_unconfirmed)))
         except AlertError as error:
             raise CommandError(str(error)) from None
 
@@ -131,4 +140,4 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         _print_table(verdicts, len(series_list))
     _publish(args, series_list, verdicts)
-    return 1 if any(verdict.is_regression for verdict in verdicts) else 0
+    return 1 if failing(verdicts, args.fail_on_unconfirmed) else 0

@@ -32,8 +32,12 @@ def _truncated(series: Series, before_index: int) -> Series:
     return replace(series, points=tuple(p for p in series.points if p.run_index < before_index))
 
 
-def _same_finding(one: Verdict, other: Verdict, tolerance: int) -> bool:
-    return (one.test, one.metric, one.kind) == (other.test, other.metric, other.kind) and abs(
+def same_finding(one: Verdict, other: Verdict, tolerance: int) -> bool:
+    """Whether two verdicts report the same change (same series, kind and confirmation, runs
+    within `tolerance`). A jump confirmed today is news even if it was flagged yesterday."""
+    same = (one.test, one.metric, one.kind, one.confirmed) == (
+        other.test, other.metric, other.kind, other.confirmed)
+    return same and abs(
         one.run_index - other.run_index) <= tolerance
 
 
@@ -50,7 +54,7 @@ def new_verdicts(series_list: list[Series], config: DetectorConfig | None = None
     now = detect(series_list, config)
     before = detect([_truncated(series, newest) for series in series_list], config)
     return [verdict for verdict in now
-            if not any(_same_finding(verdict, old, tolerance) for old in before)]
+            if not any(same_finding(verdict, old, tolerance) for old in before)]
 
 
 def group_alerts(verdicts: list[Verdict]) -> list[Alert]:

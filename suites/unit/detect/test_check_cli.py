@@ -115,7 +115,9 @@ def test_store_history_with_new_only(tmp_path, capsys) -> None:
                                           "ms", False)])
     code = main(["--store", str(tmp_path / "results.db"), "check", "--new", "--format", "json"])
     found = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert code == 1
+    assert code == 0  # one wild newest run: shown, but it waits for confirmation
+    assert main(["--store", str(tmp_path / "results.db"), "check", "--new",
+                 "--fail-on-unconfirmed"]) == 1
     assert [(v["kind"], v["run_id"], v["confirmed"]) for v in found] == [
         ("regression", "run39", False)]
     assert "# image: sha256:abc" in found[0]["repro"]

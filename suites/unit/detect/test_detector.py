@@ -72,6 +72,9 @@ def test_newest_run_jump_is_flagged_unconfirmed_and_alerted_once() -> None:
     assert kinds(verdicts) == [(VerdictKind.REGRESSION, 59)]
     assert not verdicts[0].confirmed and verdicts[0].confidence <= 0.5
     assert kinds(new_verdicts([series])) == [(VerdictKind.REGRESSION, 59)]
+    confirmed = new_verdicts([make_series(6, runs=61, shifts={59: 0.3})])
+    assert [(v.kind, v.run_index, v.confirmed) for v in confirmed] == [
+        (VerdictKind.REGRESSION, 59, True)]  # the second night confirms it: news again
     steady = make_series(6, runs=60, shifts={40: 0.3})
     assert new_verdicts([steady]) == []  # found long ago: nothing new tonight
 
