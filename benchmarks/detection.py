@@ -168,48 +168,52 @@ class Score:
                 f" | {pct(self.env_blamed, self.env_total)} | {self.seconds:.1f} |")
 
 
+def _nightly_alerts(history: History, config: DetectorConfig, first: int,
+                    confirmed_only: bool) -> list[tuple[int, int]]:
+    """(run blamed, night raised) for every alert `harness check --new` raises on replay."""
+    previous = None
+    alerts: list[tuple[int, int]] = []
+    for night in range(first, len(history.series.points) + 1):
+        prefix = replace(history.series, points=history.series.points[:night])
+        now = [v for v in detect_series(prefix, config)
+               if v.kind in (VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT)
+               and (v.confirmed or not confirmed_only)]
+        if previous is not None:
+            alerts += [(v.run_index, night - 1) for v in now
+                       if not any(same_finding(v, old, 2) for old in previous)]
+        previous = now
+    return alerts
+
+
 def nightly(histories: list[History], config: DetectorConfig, first: int = 20,
             confirmed_only: bool = False) -> str:
     """Replay each history night by night as `harness check --new` would, and score alerts.
 
     Returns one Markdown table row: shifts >= 3x noise alerted (within the match window),
-    median and
-    90th-percentile nights from the shift to its alert, false alerts per 100 nights.
+    median and 90th-percentile nights from the shift to its alert, false alerts per 100
+    nights (alerts matching no planted shift or environment change, drifting histories aside).
     """
-    found = delays = total = false = nights = 0
+    found = total = false = nights = 0
     waits: list[int] = []
     for history in histories:
-        previous = None
-        alerts: list[tuple[int, int]] = []  # (run blamed, night raised)
-        for night in range(first, len(history.series.points) + 1):
-            prefix = replace(history.series, points=history.series.points[:night])
-            now = [v for v in detect_series(prefix, config)
-                   if v.kind in (VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT)
-                   and (v.confirmed or not confirmed_only)]
-            if previous is not None:
-                alerts += [(v.run_index, night - 1) for v in now
-                           if not any(same_finding(v, old, 2) for old in previous)]
-            previous = now
+        alerts = _nightly_alerts(history, config, first, confirmed_only)
         nights += len(history.series.points) - first
         matched: set[int] = set()
         for place, step in history.shifts.items():
-            big = abs(step) * abs(history.series.points[0].value) >= 3 * history.sigma * 0.999
-            if place < first or not big:
-                matched.update(run for run, _ in alerts if abs(run - place) <= MATCH)
-                continue
-            total += 1
             near = [(run, night) for run, night in alerts if abs(run - place) <= MATCH]
-            if near:
-                found += 1
-                waits.append(min(night for _, night in near) - place)
-                matched.update(run for run, _ in near)
+            matched.update(run for run, _ in near)
+            big = abs(step) * abs(history.series.points[0].value) >= 3 * history.sigma * 0.999
+            if place >= first and big:
+                total += 1
+                found += bool(near)
+                waits.extend([min(night for _, night in near) - place] if near else [])
         envs = {place + offset for place in history.env_changes for offset in (-1, 0, 1)}
         if not history.drifting:
             false += len([run for run, _ in alerts if run not in matched and run not in envs])
     waits.sort()
-    delays = waits[len(waits) // 2] if waits else 0
+    median = waits[len(waits) // 2] if waits else 0
     slow = waits[int(len(waits) * 0.9)] if waits else 0
-    return (f"| {100.0 * found / max(total, 1):.1f} % | {delays} | {slow} | "
+    return (f" {100.0 * found / max(total, 1):.1f} % | {median} | {slow} | "
             f"{100.0 * false / max(nights, 1):.2f} |")
 
 
