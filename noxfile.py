@@ -56,14 +56,14 @@ def install(session: nox.Session, extras: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """pylint on our own code (10.00 expected)."""
-    install(session, "ml,test,lint")
+    install(session, "ml,test,lint,report,detect")
     session.run("pylint", *LINTED, *session.posargs)
 
 
 @nox.session
 def unit(session: nox.Session) -> None:
     """Fast CPU unit tests of the harness and of backbone's contract."""
-    install(session, "ml,test")
+    install(session, "ml,test,report")
     session.run("pytest", "suites/unit", *session.posargs)
 
 
