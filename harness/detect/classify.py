@@ -156,7 +156,8 @@ def shift_indices(values: list[float], config: DetectorConfig | None = None) -> 
 
 def segment_verdicts(  # pylint: disable=too-many-locals  # one pass, named steps
         series: Series, points: tuple[Point, ...], config: DetectorConfig) -> list[Verdict]:
-    """Verdicts inside one environment segment of `series`."""
+    """Verdicts inside one environment segment of `series` (its newest `max_history` runs)."""
+    points = points[-config.max_history:]
     values = [point.value for point in points]
     if len(values) < 2:
         return []

@@ -50,9 +50,11 @@ def _number(text: str, column: str, where: str, kind: type = float):
 def read_csv(path: Path) -> list[Series]:
     """Series from a CSV history; raises HistoryError naming the first bad line."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-            header = rows and list(rows[0].keys())
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: Excel's BOM
+            reader = csv.DictReader(handle)
+            reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+            rows = list(reader)
+            header = reader.fieldnames
     except FileNotFoundError:
         raise HistoryError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:

@@ -67,6 +67,14 @@ def test_bad_csv_exits_two_with_a_clear_message(tmp_path, capsys, content, messa
     assert message in capsys.readouterr().err
 
 
+def test_excel_bom_and_spaced_header_are_accepted(tmp_path, capsys) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("\ufeffrun, commit, test, metric, value, higher_is_better, env\n"
+                    "1,a,t,m,1.0,Higher,e\n2,b,t,m,1.0,higher,e\n", encoding="utf-8")
+    assert main(["check", "--from-csv", str(path)]) == 0
+    assert "in 1 series" in capsys.readouterr().out
+
+
 def test_missing_csv_file_exits_two(tmp_path, capsys) -> None:
     assert main(["check", "--from-csv", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -79,6 +79,12 @@ def test_newest_run_jump_is_flagged_unconfirmed_and_alerted_once() -> None:
     assert new_verdicts([steady]) == []  # found long ago: nothing new tonight
 
 
+def test_only_the_newest_runs_of_a_long_history_are_analysed() -> None:
+    series = make_series(8, runs=120, shifts={10: 0.2, 100: 0.2})
+    assert kinds(detect_series(series, DetectorConfig(max_history=50))) == [
+        (VerdictKind.REGRESSION, 100)]
+
+
 def test_deterministic_series_gets_a_finite_noise_floor() -> None:
     assert robust_sigma([0.9] * 20) == pytest.approx(0.9e-4)
     flat = make_series(7, noise=0.0, level=0.9, shifts={10: -0.01}, higher_is_better=True)
