@@ -47,14 +47,13 @@ def _number(text: str, column: str, where: str, kind: type = float):
     return number
 
 
-def read_csv(path: Path) -> list[Series]:
-    """Series from a CSV history; raises HistoryError naming the first bad line."""
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    """The data rows of a CSV history, after checking the header."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: Excel's BOM
             reader = csv.DictReader(handle)
             reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
             rows = list(reader)
-            header = reader.fieldnames
     except FileNotFoundError:
         raise HistoryError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
@@ -62,13 +61,18 @@ def read_csv(path: Path) -> list[Series]:
     if not rows:
         raise HistoryError(f"{path}: no rows (expected a header {','.join(CSV_COLUMNS)} "
                            "and one row per value)")
-    missing = [column for column in CSV_COLUMNS if column not in header]
+    missing = [column for column in CSV_COLUMNS if column not in reader.fieldnames]
     if missing:
         raise HistoryError(f"{path}: missing column(s) {', '.join(missing)}; "
                            f"required: {','.join(CSV_COLUMNS)}")
+    return rows
+
+
+def read_csv(path: Path) -> list[Series]:
+    """Series from a CSV history; raises HistoryError naming the first bad line."""
     builder = SeriesBuilder()
     seen: set[tuple[int, str, str]] = set()
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(_csv_rows(path), start=2):
         where = f"{path}:{line}"
         if None in row.values() or None in row:
             raise HistoryError(f"{where}: wrong number of fields")
