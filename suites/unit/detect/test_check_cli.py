@@ -129,3 +129,19 @@ def test_store_history_with_new_only(tmp_path, capsys) -> None:
     assert [(v["kind"], v["run_id"], v["confirmed"]) for v in found] == [
         ("regression", "run39", False)]
     assert "# image: sha256:abc" in found[0]["repro"]
+
+
+def test_acceptance_html_report_shows_the_step_and_labels_the_environment(tmp_path,
+                                                                          capsys) -> None:
+    pytest.importorskip("matplotlib", reason="the optional `report` extra is not installed")
+    report = tmp_path / "report.html"
+    code = main(["check", "--from-csv", str(write_history(tmp_path / "h.csv")),
+                 "--html", str(report), "--markdown", str(tmp_path / "summary.md")])
+    assert code == 1
+    assert "environment change" in capsys.readouterr().out
+    page = report.read_text(encoding="utf-8")
+    assert page.count("<img ") == 1 and "data:image/png;base64," in page
+    assert '<tr class="regression">' in page and '<tr class="environment_change">' in page
+    assert f"{39:040x}"[:10] + ".." + f"{40:040x}"[:10] in page
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "| regression |" in summary and "| environment change |" in summary
