@@ -185,8 +185,9 @@ def _nightly_alerts(history: History, config: DetectorConfig, first: int,
     return alerts
 
 
-def nightly(histories: list[History], config: DetectorConfig, first: int = 20,
-            confirmed_only: bool = False) -> str:
+def nightly(  # pylint: disable=too-many-locals  # one scoring loop with its tallies
+        histories: list[History], config: DetectorConfig, first: int = 20,
+        confirmed_only: bool = False) -> str:
     """Replay each history night by night as `harness check --new` would, and score alerts.
 
     Returns one Markdown table row: shifts >= 3x noise alerted (within the match window),
