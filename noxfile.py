@@ -72,7 +72,7 @@ def integration(session: nox.Session) -> None:
     """Train and evaluate every architecture on Fashion-MNIST, record, then show the run."""
     install(session, "ml,test")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
-    session.run("pytest", "suites/integration", *session.posargs, env=env)
+    session.run("pytest", "suites/integration", "-v", "--durations=10", *session.posargs, env=env)
     session.run("harness", "show")
 
 
