@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from harness.records import (
     Environment,
@@ -23,7 +23,7 @@ from harness.records import (
     RunStatus,
     utc_now,
 )
-from harness.store import schema
+from harness.store import migrate, schema
 from harness.store.locate import redact, resolve_store_target, to_url
 
 
@@ -39,13 +39,25 @@ def _as_utc(moment: datetime | None) -> datetime | None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail."""
+    """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail.
+
+    The driver's own implicit transactions are switched off so that `_sqlite_begin` decides
+    how each transaction starts (SQLAlchemy's documented recipe for pysqlite).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    """Schema changes take the write lock up front (BEGIN IMMEDIATE): a deferred transaction
+    that read first could not upgrade to a writer under WAL while another process writes."""
+    immediate = conn.get_execution_options().get(migrate.SQLITE_WRITE_LOCK)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _insert(engine: Engine, table):
@@ -70,7 +82,8 @@ class Store:
             raise StoreError(f"cannot open store {redact(url)}: {error}") from error
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._prepare(create)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self.migrations_applied = self._prepare(create)
 
     @classmethod
     def open(cls, target: str | None = None, *, create: bool = True) -> Store:
@@ -88,29 +101,15 @@ class Store:
                 )
         return cls(url, create=create)
 
-    def _prepare(self, create: bool) -> None:
-        """Create the schema on a new store; refuse a store from a newer harness."""
+    def _prepare(self, create: bool) -> list[migrate.Migration]:
+        """Create the schema on a new store, upgrade an old one in place, refuse a newer one."""
         try:
-            with self.engine.begin() as conn:
-                if create:
-                    schema.metadata.create_all(conn)
-                    conn.execute(
-                        _insert(self.engine, schema.meta)
-                        .values(key="schema_version", value=str(schema.SCHEMA_VERSION))
-                        .on_conflict_do_nothing()
-                    )
-                version = conn.execute(
-                    select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-                ).scalar_one_or_none()
-        except OperationalError as error:
-            raise StoreError(f"cannot use store {redact(self.url)}: {error.orig}") from error
-        if version is None:
-            raise StoreError(f"{redact(self.url)} is not a harness results store")
-        if int(version) > schema.SCHEMA_VERSION:
-            raise StoreError(
-                f"store {redact(self.url)} has schema version {version}, newer than this "
-                f"harness understands ({schema.SCHEMA_VERSION}): upgrade harness"
-            )
+            return migrate.prepare(self.engine, create=create)
+        except migrate.MigrationError as error:
+            raise StoreError(f"store {redact(self.url)}: {error}") from error
+        except SQLAlchemyError as error:
+            reason = getattr(error, "orig", None) or error
+            raise StoreError(f"cannot use store {redact(self.url)}: {reason}") from error
 
     @property
     def schema_version(self) -> int:
@@ -280,34 +279,36 @@ class Store:
 
 
 def _run_from_row(row) -> Run:
+    table = schema.runs  # keyed by column: a join with measurements repeats names
     mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
     return Run(
-        run_id=mapping["run_id"],
-        started_at=_as_utc(mapping["started_at"]),
-        ended_at=_as_utc(mapping["ended_at"]),
-        status=RunStatus(mapping["status"]),
+        run_id=mapping[table.c.run_id],
+        started_at=_as_utc(mapping[table.c.started_at]),
+        ended_at=_as_utc(mapping[table.c.ended_at]),
+        status=RunStatus(mapping[table.c.status]),
         git=GitInfo(
-            commit=mapping["commit_sha"],
-            branch=mapping["branch"],
-            subject=mapping["subject"],
-            commit_time=mapping["commit_time"],
-            dirty=bool(mapping["dirty"]),
+            commit=mapping[table.c.commit_sha],
+            branch=mapping[table.c.branch],
+            subject=mapping[table.c.subject],
+            commit_time=mapping[table.c.commit_time],
+            dirty=bool(mapping[table.c.dirty]),
         ),
-        env=Environment.from_json(mapping["env"]),
+        env=Environment.from_json(mapping[table.c.env]),
     )
 
 
 def _measurement_from_row(row) -> Measurement:
+    table = schema.measurements  # keyed by column, as in _run_from_row
     mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
     return Measurement(
-        run_id=mapping["run_id"],
-        test=mapping["test"],
-        metric=mapping["metric"],
-        value=mapping["value"],
-        unit=mapping["unit"],
-        higher_is_better=bool(mapping["higher_is_better"]),
-        status=MeasurementStatus(mapping["status"]),
-        recorded_at=_as_utc(mapping["recorded_at"]),
+        run_id=mapping[table.c.run_id],
+        test=mapping[table.c.test],
+        metric=mapping[table.c.metric],
+        value=mapping[table.c.value],
+        unit=mapping[table.c.unit],
+        higher_is_better=bool(mapping[table.c.higher_is_better]),
+        status=MeasurementStatus(mapping[table.c.status]),
+        recorded_at=_as_utc(mapping[table.c.recorded_at]),
     )
 
 
