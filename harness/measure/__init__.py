@@ -1,0 +1,1 @@
+"""Measuring: what ran where (devices, environment, git) and how fast. Knows nothing of storage."""
