@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import schema_v1
+import schema_v1  # pylint: disable=import-error  # pytest puts this folder on sys.path
 from sqlalchemy import create_engine, inspect
 
 from harness.records import Measurement

@@ -67,7 +67,8 @@ def test_nightly_gpu_kinds_are_configurable_and_secrets_are_private_files():
     plan_env = workflow["jobs"]["plan"]["steps"][0]["env"]
     assert plan_env["FROM_INPUT"] == "${{ inputs.gpu_kinds }}"
     assert plan_env["FROM_VARIABLE"] == "${{ vars.HARNESS_GPU_KINDS }}"
-    writing = next(s for s in integration["steps"] if s.get("name") == "Write secrets to private files")
+    writing = next(step for step in integration["steps"]
+                   if step.get("name") == "Write secrets to private files")
     assert writing["run"].lstrip().startswith("umask 077")
     last = integration["steps"][-1]
     assert last["if"] == "always()" and "rm -rf" in last["run"]
