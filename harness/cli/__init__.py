@@ -17,6 +17,7 @@ from harness import __version__
 COMMANDS = (
     "harness.cli.results",
     "harness.cli.lint",
+    "harness.cli.doctor",
 )
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
