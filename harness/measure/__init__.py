@@ -1,1 +1,4 @@
-"""Measuring: what ran where (devices, environment, git) and how fast. Knows nothing of storage."""
+"""Measuring: where the code came from, what it ran on, and how fast it went.
+
+Knows nothing of storage or publishing.
+"""

@@ -145,14 +145,16 @@ class Store:
         stmt = _insert(self.engine, schema.runs).values(**values).on_conflict_do_nothing()
         self._write(lambda conn: conn.execute(stmt))
 
-    def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime | None = None) -> None:
-        """Mark the run ended with `status`."""
+    def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime | None = None) -> bool:
+        """Mark the run ended with `status`; False when the store has no such run."""
         stmt = (
             update(schema.runs)
             .where(schema.runs.c.run_id == run_id)
             .values(status=status.value, ended_at=ended_at or utc_now())
         )
-        self._write(lambda conn: conn.execute(stmt))
+        changed = []
+        self._write(lambda conn: changed.append(conn.execute(stmt).rowcount))
+        return bool(changed and changed[0])
 
     def record(self, items: Iterable[Measurement]) -> int:
         """Write measurements in one transaction; a repeated key keeps the latest value."""
@@ -228,26 +230,25 @@ class Store:
     def measurements(self, run_id: str) -> list[Measurement]:
         """Every measurement of one run, ordered by test then metric."""
         table = schema.measurements
-        stmt = (
-            select(table)
-            .where(table.c.run_id == run_id)
-            .order_by(table.c.test, table.c.metric)
-        )
+        stmt = select(table).where(table.c.run_id == run_id).order_by(table.c.test, table.c.metric)
         with self.engine.connect() as conn:
             return [_measurement_from_row(row) for row in conn.execute(stmt)]
 
     def count_measurements(self) -> int:
         """How many measurements the store holds in all."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(schema.measurements)).scalar_one())
+            return int(
+                conn.execute(select(func.count()).select_from(schema.measurements)).scalar_one()
+            )
 
     def history(
         self, test: str, metric: str, env_fingerprint: str | None = None
     ) -> list[tuple[Run, Measurement]]:
         """One metric of one test across runs, oldest first."""
         runs, values = schema.runs, schema.measurements
+        labelled = [column.label(f"m_{column.name}") for column in values.c]
         stmt = (
-            select(runs, values)
+            select(runs, *labelled)
             .join(values, values.c.run_id == runs.c.run_id)
             .where(values.c.test == test, values.c.metric == metric)
             .order_by(runs.c.started_at, runs.c.run_id)
@@ -255,12 +256,17 @@ class Store:
         if env_fingerprint:
             stmt = stmt.where(runs.c.env_fingerprint == env_fingerprint)
         with self.engine.connect() as conn:
-            return [(_run_from_row(row), _measurement_from_row(row)) for row in conn.execute(stmt)]
+            return [
+                (_run_from_row(row), _measurement_from_row(row, prefix="m_"))
+                for row in conn.execute(stmt)
+            ]
 
     def series_names(self) -> list[tuple[str, str]]:
         """Every distinct (test, metric) pair in the store."""
         table = schema.measurements
-        stmt = select(table.c.test, table.c.metric).distinct().order_by(table.c.test, table.c.metric)
+        stmt = (
+            select(table.c.test, table.c.metric).distinct().order_by(table.c.test, table.c.metric)
+        )
         with self.engine.connect() as conn:
             return [(row.test, row.metric) for row in conn.execute(stmt)]
 
@@ -279,36 +285,34 @@ class Store:
 
 
 def _run_from_row(row) -> Run:
-    table = schema.runs  # keyed by column: a join with measurements repeats names
     mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
     return Run(
-        run_id=mapping[table.c.run_id],
-        started_at=_as_utc(mapping[table.c.started_at]),
-        ended_at=_as_utc(mapping[table.c.ended_at]),
-        status=RunStatus(mapping[table.c.status]),
+        run_id=mapping["run_id"],
+        started_at=_as_utc(mapping["started_at"]),
+        ended_at=_as_utc(mapping["ended_at"]),
+        status=RunStatus(mapping["status"]),
         git=GitInfo(
-            commit=mapping[table.c.commit_sha],
-            branch=mapping[table.c.branch],
-            subject=mapping[table.c.subject],
-            commit_time=mapping[table.c.commit_time],
-            dirty=bool(mapping[table.c.dirty]),
+            commit=mapping["commit_sha"],
+            branch=mapping["branch"],
+            subject=mapping["subject"],
+            commit_time=mapping["commit_time"],
+            dirty=bool(mapping["dirty"]),
         ),
-        env=Environment.from_json(mapping[table.c.env]),
+        env=Environment.from_json(mapping["env"]),
     )
 
 
-def _measurement_from_row(row) -> Measurement:
-    table = schema.measurements  # keyed by column, as in _run_from_row
+def _measurement_from_row(row, prefix: str = "") -> Measurement:
     mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
     return Measurement(
-        run_id=mapping[table.c.run_id],
-        test=mapping[table.c.test],
-        metric=mapping[table.c.metric],
-        value=mapping[table.c.value],
-        unit=mapping[table.c.unit],
-        higher_is_better=bool(mapping[table.c.higher_is_better]),
-        status=MeasurementStatus(mapping[table.c.status]),
-        recorded_at=_as_utc(mapping[table.c.recorded_at]),
+        run_id=mapping[prefix + "run_id"],
+        test=mapping[prefix + "test"],
+        metric=mapping[prefix + "metric"],
+        value=mapping[prefix + "value"],
+        unit=mapping[prefix + "unit"],
+        higher_is_better=bool(mapping[prefix + "higher_is_better"]),
+        status=MeasurementStatus(mapping[prefix + "status"]),
+        recorded_at=_as_utc(mapping[prefix + "recorded_at"]),
     )
 
 
