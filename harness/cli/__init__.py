@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from harness import __version__
 
 # Modules are imported only to register their parsers; heavy imports live in their handlers.
-COMMANDS = ("harness.cli.results",)
+COMMANDS = (
+    "harness.cli.results",
+    "harness.cli.lint",
+    "harness.cli.doctor",
+)
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
 
