@@ -55,9 +55,10 @@ def install(session: nox.Session, extras: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """pylint on our own code (10.00 expected)."""
-    install(session, "ml,test,lint,report,detect")
+    """pylint on our own code (10.00 expected); actionlint on the GitHub workflows."""
+    install(session, "ml,test,lint,workflows,report,detect")
     session.run("pylint", *LINTED, *session.posargs)
+    session.run("actionlint", "-no-color")
 
 
 @nox.session
@@ -68,11 +69,23 @@ def unit(session: nox.Session) -> None:
 
 
 @nox.session
+def services(session: nox.Session) -> None:
+    """Store tests on SQLite and on PostgreSQL: start one with `eval "$(bash .ci/postgres.sh)"`;
+    HARNESS_REQUIRE_POSTGRES=1 makes a missing server fail instead of skip."""
+    install(session, "ml,test,postgres")
+    session.run("pytest", "suites/services", *session.posargs)
+
+
+@nox.session
 def integration(session: nox.Session) -> None:
     """Train and evaluate every architecture on Fashion-MNIST, record, then show the run."""
     install(session, "ml,test")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
-    session.run("pytest", "suites/integration", *session.posargs, env=env)
+    # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
+    shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
+    session.run(
+        "pytest", "suites/integration", "-v", "--durations=10", *shard, *session.posargs, env=env
+    )
     session.run("harness", "show")
 
 

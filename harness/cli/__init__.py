@@ -18,6 +18,8 @@ COMMANDS = (
     "harness.cli.results",
     "harness.cli.check",
     "harness.cli.bisect",
+    "harness.cli.lint",
+    "harness.cli.doctor",
 )
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
