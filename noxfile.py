@@ -25,6 +25,8 @@ FASHION_MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+REPORT_DIR = ROOT / ".harness" / "report"
+SLACK_ENV = ("HARNESS_SLACK_WEBHOOK", "HARNESS_SLACK_WEBHOOK_FILE")
 
 nox.options.sessions = ["lint", "unit"]
 nox.options.reuse_existing_virtualenvs = True
@@ -78,15 +80,42 @@ def services(session: nox.Session) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """Train and evaluate every architecture on Fashion-MNIST, record, then show the run."""
-    install(session, "ml,test")
+    """The nightly job: train and evaluate every architecture on Fashion-MNIST, record, show
+    the run, then check it against history (report in .harness/report/).
+
+    What was measured is shown and checked even when a test failed; the session fails at the
+    end. `harness check` exits 1 on a new confirmed regression, which fails the session too.
+    """
+    install(session, "ml,test,report")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
     # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
     shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
-    session.run(
-        "pytest", "suites/integration", "-v", "--durations=10", *shard, *session.posargs, env=env
-    )
+    tests_failed = False
+    try:
+        session.run(
+            "pytest", "suites/integration", "-v", "--durations=10", *shard, *session.posargs,
+            env=env,
+        )
+    except nox.command.CommandFailed as failure:
+        if failure.return_code != 1:  # only "some tests failed" carries on
+            raise
+        tests_failed = True
     session.run("harness", "show")
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    slack = ["--slack"] if any(os.environ.get(name) for name in SLACK_ENV) else []
+    session.run(
+        "harness", "check", "--new", "--markdown", str(REPORT_DIR / "summary.md"),
+        "--html", str(REPORT_DIR / "report.html"), *slack,
+    )
+    if tests_failed:
+        session.error("integration tests failed (their measurements are recorded and checked)")
+
+
+@nox.session
+def bisection(session: nox.Session) -> None:
+    """`harness bisect` end to end on throwaway git repositories (slow: runs pytest per step)."""
+    install(session, "ml,test")
+    session.run("pytest", "suites/bisection", *session.posargs)
 
 
 def fashion_mnist_dir(session: nox.Session) -> Path:
