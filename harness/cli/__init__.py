@@ -16,6 +16,10 @@ from harness import __version__
 # Modules are imported only to register their parsers; heavy imports live in their handlers.
 COMMANDS = (
     "harness.cli.results",
+    "harness.cli.check",
+    "harness.cli.bisect",
+    "harness.cli.lint",
+    "harness.cli.doctor",
     "harness.cli.publish",
 )
 

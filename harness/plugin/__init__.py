@@ -79,6 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
     """xdist: every worker records into the controller's run."""
     node.workerinput["harness_run_id"] = node.config.stash[RECORDER_KEY].run_id
@@ -168,7 +169,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         from harness.store.locate import redact  # pylint: disable=import-outside-toplevel
 
         terminalreporter.write_line(
-            f"harness: recorded {recorder.written} measurements in run {recorder.run_id[:8]} "
+            f"harness: recorded {recorder.written} measurement"
+            f"{'' if recorder.written == 1 else 's'} in run {recorder.run_id[:8]} "
             f"into {redact(recorder.store.url)}"
         )
     recorder.close()

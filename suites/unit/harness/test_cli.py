@@ -44,6 +44,7 @@ def test_show_prints_short_commit_then_every_metric(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("commit fedcba09")
     assert "top1_accuracy" in out and "train_throughput" in out and "0.9" in out
+    assert "suite::test_acc[cnn]" in out  # a parametrised id is text, not rich markup
 
 
 def test_show_a_given_run_by_prefix(tmp_path, capsys):
