@@ -91,16 +91,17 @@ def publish_runs(
     store: Store,
     target,
     runs: Sequence[Run],
-    tolerance_pct: float,
+    tolerance_pct: float | None,
     report: Callable[[str], None],
     regressions_for: Callable[[list], list[dict]] | None = None,
     flags_for: Callable[[list], dict] | None = None,
 ) -> int:
     """Publish `runs` (oldest first) in batches that fit one write; mark each published.
 
-    Detection plugs in here: `flags_for(batch)` returns {(run_id, test, metric): "regression" |
-    "improvement" | "outlier"} (overriding the tolerance colouring), and `regressions_for(batch)`
-    the Regressions rows as dicts keyed by REGRESSIONS_HEADER names.
+    Cells are coloured by change against the previous run beyond `tolerance_pct` (None: not
+    at all), and by `flags_for(batch)`, {(run_id, test, metric): "regression" | "improvement"
+    | "outlier"} from detection, which wins; `regressions_for(batch)` gives the Regressions
+    rows as dicts keyed by REGRESSIONS_HEADER names.
     Returns how many runs were published. Raises PublishError on failure: runs of the
     failing batch and after it stay unpublished.
     """
@@ -122,13 +123,25 @@ def publish_runs(
     return done
 
 
-def _content(batch: list, tolerance_pct: float, flags_for, regressions_for):
+def _content(batch: list, tolerance_pct: float | None, flags_for, regressions_for):
     """The sheet content for a batch: tolerance colouring, overridden by detection's flags."""
     # pylint: disable=import-outside-toplevel
     from harness.publish.layout import build_content, change_flags
 
-    flags = {**change_flags(batch, tolerance_pct), **(flags_for(batch) if flags_for else {})}
+    flags = change_flags(batch, tolerance_pct) if tolerance_pct is not None else {}
+    flags.update(flags_for(batch) if flags_for else {})
     return build_content(batch, flags, regressions_for(batch) if regressions_for else [])
+
+
+def _publish_with_colouring(store: Store, target, runs: Sequence[Run], settings,
+                            report: Callable[[str], None]) -> int:
+    """Publish with detection's verdicts (the default) or the tolerance colouring."""
+    if settings.colouring == "tolerance":
+        return publish_runs(store, target, runs, settings.tolerance_pct, report)
+    from harness.publish.verdicts import detection_hooks  # pylint: disable=import-outside-toplevel
+
+    flags_for, regressions_for = detection_hooks(store)
+    return publish_runs(store, target, runs, None, report, regressions_for, flags_for)
 
 
 def _run_publish(args: argparse.Namespace, pick: Callable[[Store, str], list[Run]]) -> int:
@@ -145,7 +158,7 @@ def _run_publish(args: argparse.Namespace, pick: Callable[[Store, str], list[Run
         return 0
     out.print(f"Publishing {len(runs)} run(s) to {target.location}")
     try:
-        done = publish_runs(store, target, runs, settings.tolerance_pct, out.print)
+        done = _publish_with_colouring(store, target, runs, settings, out.print)
     except PublishError as error:
         left = len(store.unpublished_runs(target.name))
         raise CommandError(

@@ -19,6 +19,8 @@ GOOGLE_CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 WORKBOOK_ENV = "HARNESS_WORKBOOK"
 ENDPOINT_ENV = "HARNESS_SHEETS_ENDPOINT"
 TIMEOUT_ENV = "HARNESS_SHEET_TIMEOUT"
+COLOURING_ENV = "HARNESS_SHEET_COLOURING"
+COLOURINGS = ("detection", "tolerance")
 
 GOOGLE_SHEETS_ENDPOINT = "https://sheets.googleapis.com"
 DEFAULT_WORKBOOK = ".harness/regression-sheet.xlsx"
@@ -36,6 +38,7 @@ class PublishSettings:
     endpoint: str = GOOGLE_SHEETS_ENDPOINT
     tolerance_pct: float = DEFAULT_TOLERANCE_PCT
     timeout_s: float = DEFAULT_TIMEOUT_S
+    colouring: str = "detection"
 
     @property
     def uses_sheet(self) -> bool:
@@ -88,4 +91,13 @@ def resolve_settings(
             DEFAULT_TOLERANCE_PCT,
         ),
         timeout_s=_number(TIMEOUT_ENV, _first(env.get(TIMEOUT_ENV)), DEFAULT_TIMEOUT_S),
+        colouring=_choice(_first(env.get(COLOURING_ENV), config.get("sheet_colouring"))),
     )
+
+
+def _choice(raw: str | None) -> str:
+    if raw is None:
+        return COLOURINGS[0]
+    if raw not in COLOURINGS:
+        raise ValueError(f"sheet colouring must be one of {', '.join(COLOURINGS)}, got {raw!r}")
+    return raw

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import random
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,8 @@ from harness.cli import main
 from harness.cli.publish import publish_runs
 from harness.publish.layout import DATE_FORMAT, FILLS, NUMBER_FORMAT, RUNS_HEADER, SUMMARY_FIXED
 from harness.publish.workbook import WorkbookTarget
-from harness.records import Measurement
-from harness.testing.fixtures import add_runs
+from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+from harness.testing.fixtures import T0, add_runs
 
 WORKBOOK = Path(".harness/regression-sheet.xlsx")
 
@@ -145,3 +147,51 @@ def test_detection_verdicts_colour_cells_and_fill_the_regressions_tab(store):
     assert _fill(cell) == FILLS["outlier"]
     rows = _rows(book["Regressions"])
     assert len(rows) == 2 and rows[1][6] == "outlier" and rows[1][7] == 42.0
+
+
+def _step_history(store, runs: int = 20, step_at: int = 14) -> None:
+    """A lower-is-better step time that jumps 30 % at run `step_at`, with a little noise."""
+    noise = random.Random(7)
+    for index in range(runs):
+        run = Run(f"step{index:02d}", T0 + timedelta(hours=index),
+                  GitInfo(f"{index:040x}", "main", f"change {index}"),
+                  Environment(cpu_model="cpu"), RunStatus.COMPLETE)
+        store.begin_run(run)
+        value = 10.0 * (1.3 if index >= step_at else 1.0) + noise.gauss(0, 0.05)
+        store.record([Measurement.checked(run.run_id, "t.py::test_step", "step_ms", value, "ms",
+                                          higher_is_better=False)])
+
+
+@pytest.mark.usefixtures("workdir")
+def test_detection_verdicts_fill_the_regressions_tab_by_default(store):
+    _step_history(store)
+    assert main(["--store", "results.db", "sync"]) == 0
+    book = load_workbook(WORKBOOK)
+    verdicts = [row for row in _rows(book["Regressions"])[1:] if row[6] == "regression"]
+    assert [(row[2], row[4], row[5]) for row in verdicts] == [("step14", "t.py::test_step",
+                                                               "step_ms")]
+    assert verdicts[0][12] == f"{13:040x}..{14:040x}" and verdicts[0][7] == pytest.approx(30, abs=2)
+    summary = book["Summary"]
+    row = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step14")
+    assert _fill(row[6]) == FILLS["regression"]
+    quiet = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step10")
+    assert _fill(quiet[6]) is None
+
+
+@pytest.mark.usefixtures("workdir")
+def test_tolerance_colouring_can_be_chosen_instead(store, monkeypatch):
+    _step_history(store, runs=3, step_at=2)
+    monkeypatch.setenv("HARNESS_SHEET_COLOURING", "tolerance")
+    assert main(["--store", "results.db", "sync"]) == 0
+    book = load_workbook(WORKBOOK)
+    assert len(_rows(book["Regressions"])) == 1  # the header only: no verdicts
+    row = next(r for r in book["Summary"].iter_rows(min_row=2) if r[5].value == "step02")
+    assert _fill(row[6]) == FILLS["regression"]
+
+
+@pytest.mark.usefixtures("workdir")
+def test_an_unknown_colouring_is_a_clear_error(store, monkeypatch, capsys):
+    add_runs(store, 1, metrics=1)
+    monkeypatch.setenv("HARNESS_SHEET_COLOURING", "rainbow")
+    assert main(["--store", "results.db", "publish"]) == 2
+    assert "detection, tolerance" in capsys.readouterr().err
