@@ -82,34 +82,45 @@ def services(session: nox.Session) -> None:
 @nox.session
 def integration(session: nox.Session) -> None:
     """The nightly job: train and evaluate every architecture on Fashion-MNIST, record, show
-    the run, then check it against history (report in .harness/report/).
+    the run, publish every unpublished run (Google Sheets with credentials, else the .xlsx
+    workbook), then check against history (report in .harness/report/).
 
-    What was measured is shown and checked even when a test failed; the session fails at the
-    end. `harness check` exits 1 on a new confirmed regression, which fails the session too.
+    What was measured is shown, published and checked even when a test failed or publishing
+    failed; the session then fails at the end. `harness check` exits 1 on a new confirmed
+    regression, which fails the session too.
     """
     install(session, "ml,test,report,sheet,workbook")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
     # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
     shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
-    tests_failed = False
-    try:
-        session.run(
-            "pytest", "suites/integration", "-v", "--durations=10", *shard, *session.posargs,
-            env=env,
-        )
-    except nox.command.CommandFailed as failure:
-        if failure.return_code != 1:  # only "some tests failed" carries on
-            raise
-        tests_failed = True
+    problems = []
+    if not run_allowing(
+        session, 1, "pytest", "suites/integration", "-v", "--durations=10", *shard,
+        *session.posargs, env=env,
+    ):
+        problems.append("integration tests failed (their measurements are recorded)")
     session.run("harness", "show")
+    if not run_allowing(session, 2, "harness", "sync"):
+        problems.append("publishing failed: results stay in the store, run `harness sync` later")
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     slack = ["--slack"] if any(os.environ.get(name) for name in SLACK_ENV) else []
     session.run(
         "harness", "check", "--new", "--markdown", str(REPORT_DIR / "summary.md"),
         "--html", str(REPORT_DIR / "report.html"), *slack,
     )
-    if tests_failed:
-        session.error("integration tests failed (their measurements are recorded and checked)")
+    if problems:
+        session.error("; ".join(problems))
+
+
+def run_allowing(session: nox.Session, code: int, *args: str, **kwargs) -> bool:
+    """Run a command; False when it exits with `code` (carry on), raise on other failures."""
+    try:
+        session.run(*args, **kwargs)
+    except nox.command.CommandFailed as failure:
+        if failure.return_code != code:
+            raise
+        return False
+    return True
 
 
 @nox.session
