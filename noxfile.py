@@ -66,7 +66,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def unit(session: nox.Session) -> None:
     """Fast CPU unit tests of the harness and of backbone's contract."""
-    install(session, "ml,test,report,sheet")
+    install(session, "ml,test,report,sheet,lint,detect")
     session.run("pytest", "suites/unit", *session.posargs)
 
 
