@@ -2,7 +2,7 @@
 
 Runs gspread's real client against the local Sheets server on 127.0.0.1 (no Google quota or
 network latency: wall times are the harness's own cost). Prints Markdown tables; with
---write-docs it also refreshes the fault-matrix table in docs/sheet.md.
+--write-docs it also refreshes the fault-matrix table in README.md.
 
     python benchmarks/sheet.py [--sync-runs 200] [--write-docs]
 """
@@ -25,7 +25,7 @@ from harness.testing.fault_matrix import CASES, run_case
 from harness.testing.fixtures import add_runs
 from harness.testing.sheets_server import SheetsServer
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "sheet.md"
+DOCS = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- fault-matrix:start -->", "<!-- fault-matrix:end -->"
 REPEATS = 5
 
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sync-runs", type=int, default=200)
     parser.add_argument("--sync-metrics", type=int, default=50)
-    parser.add_argument("--write-docs", action="store_true", help="refresh docs/sheet.md")
+    parser.add_argument("--write-docs", action="store_true", help="refresh README.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
