@@ -6,7 +6,6 @@ torch is used only when the caller passes a torch device; plain Python callables
 from __future__ import annotations
 
 import resource
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,7 +71,7 @@ class SpeedResult:
     @property
     def median(self) -> float:
         """Median seconds per call."""
-        return statistics.median(self.times)
+        return percentile(self.times, 0.5)
 
     @property
     def p50(self) -> float:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.plugin.fixtures import DEVICE_ENV, MetricRecorder, SpeedMeter, resolve_device
 from harness.plugin.recorder import RunRecorder, new_run_id
 from harness.plugin.rng import capture_states, restore_states, seed_for, seed_loaded
-from harness.records import RunStatus
+
+# Records, measuring and the store are imported only once something is measured, so a session
+# that measures nothing pays almost nothing for the plugin (benchmarks/foundation.py).
+# pylint: disable=import-outside-toplevel
 
 RECORDER_KEY = pytest.StashKey[RunRecorder]()
 RNG_STATE_KEY = pytest.StashKey[dict]()
@@ -40,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--harness-device",
         default=None,
-        help=f"device for the `device` fixture: auto, cpu, cuda, cuda:N (default: ${DEVICE_ENV} "
+        help="device for the `device` fixture: auto, cpu, cuda, cuda:N (default: $HARNESS_DEVICE "
         "or auto)",
     )
     group.addoption(
@@ -133,13 +135,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Close the run: complete, failed, or incomplete when the session was interrupted."""
     recorder = session.config.stash[RECORDER_KEY]
+    controller = _is_xdist_controller(session.config)
+    if recorder.run is None and not controller:
+        return
+    from harness.records import RunStatus
+
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         status = RunStatus.COMPLETE
     elif exitstatus == pytest.ExitCode.TESTS_FAILED:
         status = RunStatus.FAILED
     else:
         status = RunStatus.INCOMPLETE
-    if not recorder.finish(status) and _is_xdist_controller(session.config):
+    if not recorder.finish(status) and controller:
         _finish_workers_run(recorder, status)
 
 
@@ -147,9 +154,9 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
     return config.pluginmanager.hasplugin("dsession")
 
 
-def _finish_workers_run(recorder: RunRecorder, status: RunStatus) -> None:
+def _finish_workers_run(recorder: RunRecorder, status) -> None:
     """The controller measured nothing itself; close the run its workers wrote, if any."""
-    from harness.store import Store, StoreError  # pylint: disable=import-outside-toplevel
+    from harness.store import Store, StoreError
 
     try:
         store = Store.open(recorder.store_target, create=False)
@@ -166,7 +173,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     """Say what was recorded and where."""
     recorder = config.stash[RECORDER_KEY]
     if recorder.written:
-        from harness.store.locate import redact  # pylint: disable=import-outside-toplevel
+        from harness.store.locate import redact
 
         terminalreporter.write_line(
             f"harness: recorded {recorder.written} measurement"
@@ -180,6 +187,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 def device(pytestconfig: pytest.Config):
     """The torch.device tests run on: CUDA when present, else CPU (--harness-device or
     $HARNESS_DEVICE override)."""
+    from harness.plugin.fixtures import resolve_device
+
     return resolve_device(pytestconfig.getoption("harness_device"))
 
 
@@ -192,6 +201,8 @@ def harness_seed(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def metrics(request: pytest.FixtureRequest):
     """Record accuracy-type values: `metrics.record(name, value, unit, higher_is_better)`."""
+    from harness.plugin.fixtures import MetricRecorder
+
     recorder = request.config.stash[RECORDER_KEY]
     metric_recorder = MetricRecorder(request.node.nodeid, recorder.run_id, recorder.write)
     yield metric_recorder
@@ -200,8 +211,10 @@ def metrics(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def speed(
-    request: pytest.FixtureRequest, metrics: MetricRecorder, device
+    request: pytest.FixtureRequest, metrics, device
 ):  # pylint: disable=redefined-outer-name
     """Time a workload: `speed.measure(fn, items=batch_size, name="train")`."""
     benchmark = request.getfixturevalue("benchmark")
+    from harness.plugin.fixtures import SpeedMeter
+
     return SpeedMeter(benchmark, device, metrics)

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.measure.environment import collect_environment
-from harness.measure.gitinfo import read_git_info
-from harness.records import Measurement, Run, RunStatus, utc_now
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.records import Measurement, Run, RunStatus
 
 
 def new_run_id() -> str:
@@ -51,6 +52,11 @@ class RunRecorder:
     def ensure_run(self) -> Run:
         """Create the run record (git and environment collected now) if not done yet."""
         if self._run is None:
+            # pylint: disable=import-outside-toplevel  # only sessions that measure pay for these
+            from harness.measure.environment import collect_environment
+            from harness.measure.gitinfo import read_git_info
+            from harness.records import Run, utc_now
+
             self._run = Run(
                 run_id=self.run_id,
                 started_at=utc_now(),
