@@ -16,6 +16,7 @@ from harness import __version__
 # Modules are imported only to register their parsers; heavy imports live in their handlers.
 COMMANDS = (
     "harness.cli.results",
+    "harness.cli.images",
 )
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
