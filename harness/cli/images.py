@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.cli import EXIT_ERROR, EXIT_FINDING, EXIT_OK, CommandError
+from harness.cli import EXIT_FINDING, EXIT_OK, CommandError
 from harness.cli.output import console
 
 
@@ -73,7 +73,6 @@ def _sink(verbose: bool):  # noqa: ANN202 - a LogSink closure
 def run_build(args: argparse.Namespace) -> int:
     """Build, then judge; exit 1 when a budget, smoke test or secrets scan fails."""
     # pylint: disable=import-outside-toplevel  # the docker SDK is an optional extra
-    from harness.images import render
     from harness.images.checks import check_images
     from harness.images.engine import connect
     from harness.images.pipeline import BuildOptions, build_images
@@ -93,6 +92,15 @@ def run_build(args: argparse.Namespace) -> int:
         checked = check_images(client, root, config, built, options)
     except _errors() as error:
         raise CommandError(str(error)) from error
+    _print_checked(checked)
+    return EXIT_OK if checked.ok else EXIT_FINDING
+
+
+def _print_checked(checked: Any) -> None:
+    """Every table of a checked build: layers, paths, secrets, floor, budgets, smoke."""
+    from harness.images import render  # pylint: disable=import-outside-toplevel
+
+    out = console()
     for report in checked.reports.values():
         out.print(render.layer_table(report))
         out.print(render.paths_table(report))
@@ -101,7 +109,6 @@ def run_build(args: argparse.Namespace) -> int:
               f"{checked.floor.python_env:,} B = {checked.floor.total:,} B")
     out.print(render.budget_table(checked.verdicts))
     out.print(render.smoke_table(checked.smoke))
-    return EXIT_OK if checked.ok else EXIT_FINDING
 
 
 def run_inspect(args: argparse.Namespace) -> int:

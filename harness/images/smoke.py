@@ -12,13 +12,15 @@ BASE_CHECKS: tuple[tuple[str, list[str]], ...] = (
      ["python", "-c", "import torch, harness; print('torch', torch.__version__)"]),
     ("has no network", ["python", "-c",
                         "import socket\ntry:\n socket.create_connection(('1.1.1.1', 53), 2)\n"
-                        "except OSError as e:\n print('offline:', e)\nelse:\n raise SystemExit(1)"]),
+                        "except OSError as e:\n print('offline:', e)\n"
+                        "else:\n raise SystemExit(1)"]),
 )
 UNIT_SUITE = ("runs the unit suite",
               ["python", "-m", "pytest", "suites/unit", "-q", "-p", "no:cacheprovider"])
 DEBUG_CHECKS: tuple[tuple[str, list[str]], ...] = (
     ("vim runs", ["vim", "--version"]),
-    ("ipython runs", ["ipython", "--quick", "-c", "import matplotlib; print(matplotlib.__version__)"]),
+    ("ipython runs", ["ipython", "--quick", "-c",
+                      "import matplotlib; print(matplotlib.__version__)"]),
     ("matplotlib draws", ["python", "-c",
                           "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as p;"
                           " p.plot([1, 2]); p.savefig('/tmp/smoke.png'); print('ok')"]),
