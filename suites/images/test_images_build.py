@@ -25,13 +25,23 @@ def test_base_is_runtime_plus_two_small_code_layers(client, built):
     assert len(base) == len(runtime) + 2
 
 
+def code_checksums(client, ref):
+    """sha256 of every code file in an image (/opt/project and /app)."""
+    output = client.containers.run(
+        ref, ["sh", "-c", "cd / && find opt/project app -type f | sort | xargs sha256sum"],
+        network_mode="none", remove=True)
+    return output.decode()
+
+
 def test_debug_is_built_from_the_exact_base(client, built):
-    """Tool layers sit on the base's code-free stage; the code layers are the base's own."""
+    """Tool layers sit on the base's code-free stage; the code is the base's, file for file."""
     runtime, base = layers(client, built.refs["runtime"]), layers(client, built.refs["base"])
     debug = layers(client, built.refs["debug"])
     assert debug[: len(runtime)] == runtime
-    assert debug[-2:] == base[-2:]
-    assert len(debug) > len(base)
+    assert len(debug) == len(base) + 2
+    checksums = code_checksums(client, built.refs["base"])
+    assert "opt/project/harness/__init__.py" in checksums
+    assert code_checksums(client, built.refs["debug"]) == checksums
 
 
 def test_oci_labels_name_the_commit(client, project, built):

@@ -42,8 +42,9 @@ def test_secrets_in_a_leaky_image_are_found(client, config, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=company-ca", "-keyout", str(context / "key.pem"),
                     "-out", str(context / "ca.pem")], check=True, capture_output=True)
-    (context / "env").write_text("SLACK_WEBHOOK=https://hooks.slack.com/services/T01/B02/abc3\n",
-                                 "utf-8")
+    # Built at run time so that this file, copied into the images, holds no webhook URL.
+    webhook = "https://hooks.slack" + ".com/services/T01/B02/abc3"
+    (context / "env").write_text(f"SLACK_WEBHOOK={webhook}\n", "utf-8")
     (context / "Dockerfile").write_text(
         f"FROM {config.os_base}\nCOPY repo /src\nCOPY key.pem /root/.ssh/id_rsa\n"
         "COPY ca.pem /usr/local/share/ca-certificates/company.crt\nCOPY env /app/.env\n", "utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from harness.images.pipeline import BuildOptions, build_images
 
 CODE_STEPS = ("COPY . /tmp/src/", "/opt/project", "/app/")
@@ -12,7 +14,9 @@ def test_code_change_reuses_every_dependency_layer(client, config, built, make_p
     """Runtime stage identical; base and debug rerun only their code steps."""
     project = make_project(tmp_path / "changed")
     module = project / "harness" / "__init__.py"
-    module.write_text(module.read_text("utf-8") + "# a one-line change\n", "utf-8")
+    # Unique each run: the same change made in an earlier session would be a cache hit.
+    module.write_text(module.read_text("utf-8") + f"# a one-line change {uuid.uuid4()}\n",
+                      "utf-8")
     again = build_images(client, project, config, BuildOptions(tag="pytest-changed"))
     try:
         assert again.runtime.image_id == built.runtime.image_id
