@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument(
-        "--store", help="results store: a path or SQLAlchemy URL (default: $HARNESS_STORE, "
-        "[tool.harness] store, or .harness/results.db)"
+        "--store",
+        help="results store: a path or SQLAlchemy URL (default: $HARNESS_STORE, "
+        "[tool.harness] store, or .harness/results.db)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:

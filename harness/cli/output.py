@@ -8,8 +8,9 @@ from harness.records import Run
 
 
 def console() -> Console:
-    """A console that wraps wide tables sensibly even when not attached to a terminal."""
-    return Console(width=None if Console().is_terminal else 160)
+    """A console for tables of test ids: no markup (`[vit]` in a test id is text, not a
+    style), and a sensible width when not attached to a terminal."""
+    return Console(width=None if Console().is_terminal else 160, markup=False, highlight=False)
 
 
 def format_value(value: float | None) -> str:

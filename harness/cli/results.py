@@ -42,18 +42,30 @@ def show_run(args: argparse.Namespace) -> int:
     except StoreError as error:
         raise CommandError(str(error)) from error
     if run is None:
-        raise CommandError("the store holds no runs yet: run the suites first (`nox -s integration`)")
+        raise CommandError(
+            "the store holds no runs yet: run the suites first (`nox -s integration`)"
+        )
     out = console()
     out.print(run_heading(run))
     table = Table(show_lines=False)
-    for column, justify in (("test", "left"), ("metric", "left"), ("value", "right"),
-                            ("unit", "left"), ("better", "left"), ("status", "left")):
+    for column, justify in (
+        ("test", "left"),
+        ("metric", "left"),
+        ("value", "right"),
+        ("unit", "left"),
+        ("better", "left"),
+        ("status", "left"),
+    ):
         table.add_column(column, justify=justify)
     items = store.measurements(run.run_id)
     for item in items:
         table.add_row(
-            item.test, item.metric, format_value(item.value), item.unit,
-            "higher" if item.higher_is_better else "lower", item.status.value,
+            item.test,
+            item.metric,
+            format_value(item.value),
+            item.unit,
+            "higher" if item.higher_is_better else "lower",
+            item.status.value,
         )
     out.print(table)
     out.print(f"{len(items)} measurements")
@@ -66,7 +78,7 @@ def show_history(args: argparse.Namespace) -> int:
     from rich.table import Table  # pylint: disable=import-outside-toplevel
 
     store = open_existing(args)
-    rows = store.history(args.test, args.metric)[-args.limit:]
+    rows = store.history(args.test, args.metric)[-args.limit :]
     if not rows:
         known = sorted({test for test, _ in store.series_names()})
         hint = f" Known tests: {', '.join(known[:10])}" if known else " The store is empty."
@@ -76,8 +88,13 @@ def show_history(args: argparse.Namespace) -> int:
         table.add_column(column, justify="right" if column == "value" else "left")
     for run, item in rows:
         table.add_row(
-            run.run_id[:8], run.started_at.strftime("%Y-%m-%d %H:%M"), run.git.short_commit,
-            run.env.fingerprint[:8], format_value(item.value), item.unit, item.status.value,
+            run.run_id[:8],
+            run.started_at.strftime("%Y-%m-%d %H:%M"),
+            run.git.short_commit,
+            run.env.fingerprint[:8],
+            format_value(item.value),
+            item.unit,
+            item.status.value,
         )
     console().print(table)
     return 0

@@ -3,4 +3,11 @@
 from harness.store.locate import DEFAULT_STORE, STORE_ENV, resolve_store_target
 from harness.store.store import Store, StoreError, open_store
 
-__all__ = ["DEFAULT_STORE", "STORE_ENV", "Store", "StoreError", "open_store", "resolve_store_target"]
+__all__ = [
+    "DEFAULT_STORE",
+    "STORE_ENV",
+    "Store",
+    "StoreError",
+    "open_store",
+    "resolve_store_target",
+]

@@ -7,12 +7,19 @@ Writes are idempotent: a measurement is keyed by (run, test, metric) and a publi
 from __future__ import annotations
 
 from collections.abc import Iterable
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from harness.records import (
     Environment,
@@ -25,6 +32,8 @@ from harness.records import (
 )
 from harness.store import schema
 from harness.store.locate import redact, resolve_store_target, to_url
+
+CREATE_ATTEMPTS = 5
 
 
 class StoreError(RuntimeError):
@@ -89,21 +98,21 @@ class Store:
         return cls(url, create=create)
 
     def _prepare(self, create: bool) -> None:
-        """Create the schema on a new store; refuse a store from a newer harness."""
-        try:
-            with self.engine.begin() as conn:
-                if create:
-                    schema.metadata.create_all(conn)
-                    conn.execute(
-                        _insert(self.engine, schema.meta)
-                        .values(key="schema_version", value=str(schema.SCHEMA_VERSION))
-                        .on_conflict_do_nothing()
-                    )
-                version = conn.execute(
-                    select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-                ).scalar_one_or_none()
-        except OperationalError as error:
-            raise StoreError(f"cannot use store {redact(self.url)}: {error.orig}") from error
+        """Create the schema on a new store; refuse a store from a newer harness.
+
+        Several processes may open a new store at once (xdist workers, many runners): when
+        another one wins the race to create a table, creating is simply tried again.
+        """
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                version = self._read_or_create_version(create)
+                break
+            except (OperationalError, IntegrityError, ProgrammingError) as error:
+                if attempt + 1 == CREATE_ATTEMPTS or not create:
+                    raise StoreError(
+                        f"cannot use store {redact(self.url)}: {error.orig}"
+                    ) from error
+                time.sleep(0.05 * (attempt + 1))
         if version is None:
             raise StoreError(f"{redact(self.url)} is not a harness results store")
         if int(version) > schema.SCHEMA_VERSION:
@@ -111,6 +120,19 @@ class Store:
                 f"store {redact(self.url)} has schema version {version}, newer than this "
                 f"harness understands ({schema.SCHEMA_VERSION}): upgrade harness"
             )
+
+    def _read_or_create_version(self, create: bool) -> str | None:
+        with self.engine.begin() as conn:
+            if create:
+                schema.metadata.create_all(conn)
+                conn.execute(
+                    _insert(self.engine, schema.meta)
+                    .values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+                    .on_conflict_do_nothing()
+                )
+            return conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+            ).scalar_one_or_none()
 
     @property
     def schema_version(self) -> int:
@@ -146,14 +168,16 @@ class Store:
         stmt = _insert(self.engine, schema.runs).values(**values).on_conflict_do_nothing()
         self._write(lambda conn: conn.execute(stmt))
 
-    def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime | None = None) -> None:
-        """Mark the run ended with `status`."""
+    def finish_run(self, run_id: str, status: RunStatus, ended_at: datetime | None = None) -> bool:
+        """Mark the run ended with `status`; False when the store has no such run."""
         stmt = (
             update(schema.runs)
             .where(schema.runs.c.run_id == run_id)
             .values(status=status.value, ended_at=ended_at or utc_now())
         )
-        self._write(lambda conn: conn.execute(stmt))
+        changed = []
+        self._write(lambda conn: changed.append(conn.execute(stmt).rowcount))
+        return bool(changed and changed[0])
 
     def record(self, items: Iterable[Measurement]) -> int:
         """Write measurements in one transaction; a repeated key keeps the latest value."""
@@ -229,26 +253,25 @@ class Store:
     def measurements(self, run_id: str) -> list[Measurement]:
         """Every measurement of one run, ordered by test then metric."""
         table = schema.measurements
-        stmt = (
-            select(table)
-            .where(table.c.run_id == run_id)
-            .order_by(table.c.test, table.c.metric)
-        )
+        stmt = select(table).where(table.c.run_id == run_id).order_by(table.c.test, table.c.metric)
         with self.engine.connect() as conn:
             return [_measurement_from_row(row) for row in conn.execute(stmt)]
 
     def count_measurements(self) -> int:
         """How many measurements the store holds in all."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(schema.measurements)).scalar_one())
+            return int(
+                conn.execute(select(func.count()).select_from(schema.measurements)).scalar_one()
+            )
 
     def history(
         self, test: str, metric: str, env_fingerprint: str | None = None
     ) -> list[tuple[Run, Measurement]]:
         """One metric of one test across runs, oldest first."""
         runs, values = schema.runs, schema.measurements
+        labelled = [column.label(f"m_{column.name}") for column in values.c]
         stmt = (
-            select(runs, values)
+            select(runs, *labelled)
             .join(values, values.c.run_id == runs.c.run_id)
             .where(values.c.test == test, values.c.metric == metric)
             .order_by(runs.c.started_at, runs.c.run_id)
@@ -256,12 +279,17 @@ class Store:
         if env_fingerprint:
             stmt = stmt.where(runs.c.env_fingerprint == env_fingerprint)
         with self.engine.connect() as conn:
-            return [(_run_from_row(row), _measurement_from_row(row)) for row in conn.execute(stmt)]
+            return [
+                (_run_from_row(row), _measurement_from_row(row, prefix="m_"))
+                for row in conn.execute(stmt)
+            ]
 
     def series_names(self) -> list[tuple[str, str]]:
         """Every distinct (test, metric) pair in the store."""
         table = schema.measurements
-        stmt = select(table.c.test, table.c.metric).distinct().order_by(table.c.test, table.c.metric)
+        stmt = (
+            select(table.c.test, table.c.metric).distinct().order_by(table.c.test, table.c.metric)
+        )
         with self.engine.connect() as conn:
             return [(row.test, row.metric) for row in conn.execute(stmt)]
 
@@ -297,17 +325,17 @@ def _run_from_row(row) -> Run:
     )
 
 
-def _measurement_from_row(row) -> Measurement:
+def _measurement_from_row(row, prefix: str = "") -> Measurement:
     mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
     return Measurement(
-        run_id=mapping["run_id"],
-        test=mapping["test"],
-        metric=mapping["metric"],
-        value=mapping["value"],
-        unit=mapping["unit"],
-        higher_is_better=bool(mapping["higher_is_better"]),
-        status=MeasurementStatus(mapping["status"]),
-        recorded_at=_as_utc(mapping["recorded_at"]),
+        run_id=mapping[prefix + "run_id"],
+        test=mapping[prefix + "test"],
+        metric=mapping[prefix + "metric"],
+        value=mapping[prefix + "value"],
+        unit=mapping[prefix + "unit"],
+        higher_is_better=bool(mapping[prefix + "higher_is_better"]),
+        status=MeasurementStatus(mapping[prefix + "status"]),
+        recorded_at=_as_utc(mapping[prefix + "recorded_at"]),
     )
 
 

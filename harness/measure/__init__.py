@@ -1,0 +1,4 @@
+"""Measuring: where the code came from, what it ran on, and how fast it went.
+
+Knows nothing of storage or publishing.
+"""

@@ -1,0 +1,90 @@
+"""The environment fingerprint: software stack and hardware a run executed on."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+from harness.records import Environment
+
+IMAGE_DIGEST_ENV = "HARNESS_IMAGE_DIGEST"
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name from /proc/cpuinfo, or what `platform` knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def ci_run_url() -> str:
+    """A link to the CI job that made this run, when running under a known CI system."""
+    if os.environ.get("GITHUB_RUN_ID"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        return (
+            f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/"
+            + os.environ["GITHUB_RUN_ID"]
+        )
+    return os.environ.get("CI_JOB_URL") or os.environ.get("BUILD_URL", "")
+
+
+def gpu_driver() -> str:
+    """The NVIDIA driver version from nvidia-smi, or '' without one."""
+    if not shutil.which("nvidia-smi"):
+        return ""
+    try:
+        completed = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = completed.stdout.strip().splitlines()
+    return lines[0].strip() if completed.returncode == 0 and lines else ""
+
+
+def torch_details() -> dict:
+    """torch, CUDA and cuDNN versions and the visible GPUs; {} when torch is absent."""
+    if importlib.util.find_spec("torch") is None:
+        return {}
+    import torch  # pylint: disable=import-outside-toplevel  # optional and slow to import
+
+    details = {"torch": torch.__version__, "cuda": torch.version.cuda or ""}
+    if torch.cuda.is_available():
+        details["cudnn"] = str(torch.backends.cudnn.version() or "")
+        details["gpu_count"] = torch.cuda.device_count()
+        details["gpu_name"] = torch.cuda.get_device_name(0)
+        details["gpu_driver"] = gpu_driver()
+    return details
+
+
+def collect_environment() -> Environment:
+    """Everything that makes two runs comparable or not (see records.FINGERPRINT_FIELDS)."""
+    return Environment(
+        python=platform.python_version(),
+        cpu_model=cpu_model(),
+        hostname=socket.gethostname(),
+        platform=f"{platform.system()} {platform.release()} {platform.machine()}",
+        ci_url=ci_run_url(),
+        image_digest=os.environ.get(IMAGE_DIGEST_ENV, ""),
+        **torch_details(),
+    )
+
+
+def in_container() -> bool:
+    """True inside a Docker/OCI container."""
+    return Path("/.dockerenv").exists() or "container" in os.environ
+
+
+__all__ = ["collect_environment", "cpu_model", "ci_run_url", "in_container"]

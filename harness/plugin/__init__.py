@@ -1,0 +1,207 @@
+"""The harness pytest plugin (entry point `pytest11: harness`): a thin face over measuring
+and the store.
+
+Adds markers `gpu`, `integration`, `slow`; fixtures `device`, `harness_seed`, `metrics`,
+`speed`; per-test RNG seeding and isolation; and records every measurement into the results
+store as each test finishes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.plugin.fixtures import DEVICE_ENV, MetricRecorder, SpeedMeter, resolve_device
+from harness.plugin.recorder import RunRecorder, new_run_id
+from harness.plugin.rng import capture_states, restore_states, seed_for, seed_loaded
+from harness.records import RunStatus
+
+RECORDER_KEY = pytest.StashKey[RunRecorder]()
+RNG_STATE_KEY = pytest.StashKey[dict]()
+DEFAULT_SEED = 1234
+
+MARKERS = (
+    "gpu: needs a CUDA GPU; skipped with a reason where none is visible",
+    "integration: trains or evaluates real models (nightly)",
+    "slow: takes more than a few seconds",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Command-line options of the plugin."""
+    group = parser.getgroup("harness", "harness: record speed and accuracy")
+    group.addoption(
+        "--harness-store",
+        default=None,
+        help="results store: a path (SQLite) or SQLAlchemy URL "
+        "(default: $HARNESS_STORE, [tool.harness] store, .harness/results.db)",
+    )
+    group.addoption(
+        "--harness-device",
+        default=None,
+        help=f"device for the `device` fixture: auto, cpu, cuda, cuda:N (default: ${DEVICE_ENV} "
+        "or auto)",
+    )
+    group.addoption(
+        "--harness-seed", type=int, default=None, help="base seed for per-test RNG seeds"
+    )
+    group.addoption(
+        "--harness-no-record",
+        action="store_true",
+        help="measure but do not write anything to the store",
+    )
+    group.addoption("--harness-run-id", default=None, help=argparse_suppress())
+
+
+def argparse_suppress() -> str:
+    """Help text of internal options (argparse.SUPPRESS hides them)."""
+    import argparse  # pylint: disable=import-outside-toplevel
+
+    return argparse.SUPPRESS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers and set up the run recorder (nothing is opened yet)."""
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    workerinput = getattr(config, "workerinput", None)
+    run_id = (
+        (workerinput or {}).get("harness_run_id")
+        or config.getoption("harness_run_id")
+        or new_run_id()
+    )
+    config.stash[RECORDER_KEY] = RunRecorder(
+        store_target=config.getoption("harness_store"),
+        run_id=run_id,
+        rootdir=Path(str(config.rootpath)),
+        enabled=not config.getoption("harness_no_record"),
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist: every worker records into the controller's run."""
+    node.workerinput["harness_run_id"] = node.config.stash[RECORDER_KEY].run_id
+
+
+def _base_seed(config: pytest.Config) -> int:
+    seed = config.getoption("harness_seed")
+    return DEFAULT_SEED if seed is None else seed
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `gpu` tests, with a reason, where no CUDA device is usable."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    reason = _no_gpu_reason(config)
+    if reason:
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _no_gpu_reason(config: pytest.Config) -> str:
+    """Why GPU tests cannot run here, or '' when they can."""
+    try:
+        import torch  # pylint: disable=import-outside-toplevel  # only when gpu tests exist
+    except ImportError:
+        return "needs a CUDA GPU: torch is not installed"
+    if not torch.cuda.is_available():
+        return "needs a CUDA GPU: torch.cuda.is_available() is False"
+    requested = config.getoption("harness_device")
+    if requested and requested.strip().lower() == "cpu":
+        return "needs a CUDA GPU: --harness-device=cpu"
+    return ""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Save the RNG states, then seed every loaded RNG from the test id."""
+    item.stash[RNG_STATE_KEY] = capture_states()
+    seed_loaded(seed_for(item.nodeid, _base_seed(item.config)))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Restore the RNG states saved before the test."""
+    states = item.stash.get(RNG_STATE_KEY, None)
+    if states is not None:
+        restore_states(states)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the run: complete, failed, or incomplete when the session was interrupted."""
+    recorder = session.config.stash[RECORDER_KEY]
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        status = RunStatus.COMPLETE
+    elif exitstatus == pytest.ExitCode.TESTS_FAILED:
+        status = RunStatus.FAILED
+    else:
+        status = RunStatus.INCOMPLETE
+    if not recorder.finish(status) and _is_xdist_controller(session.config):
+        _finish_workers_run(recorder, status)
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("dsession")
+
+
+def _finish_workers_run(recorder: RunRecorder, status: RunStatus) -> None:
+    """The controller measured nothing itself; close the run its workers wrote, if any."""
+    from harness.store import Store, StoreError  # pylint: disable=import-outside-toplevel
+
+    try:
+        store = Store.open(recorder.store_target, create=False)
+    except StoreError:
+        return
+    try:
+        if store.finish_run(recorder.run_id, status):
+            recorder.written = len(store.measurements(recorder.run_id))
+    finally:
+        store.close()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Say what was recorded and where."""
+    recorder = config.stash[RECORDER_KEY]
+    if recorder.written:
+        from harness.store.locate import redact  # pylint: disable=import-outside-toplevel
+
+        terminalreporter.write_line(
+            f"harness: recorded {recorder.written} measurement"
+            f"{'' if recorder.written == 1 else 's'} in run {recorder.run_id[:8]} "
+            f"into {redact(recorder.store.url)}"
+        )
+    recorder.close()
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig: pytest.Config):
+    """The torch.device tests run on: CUDA when present, else CPU (--harness-device or
+    $HARNESS_DEVICE override)."""
+    return resolve_device(pytestconfig.getoption("harness_device"))
+
+
+@pytest.fixture
+def harness_seed(request: pytest.FixtureRequest) -> int:
+    """This test's seed (already applied to random, numpy and torch when loaded)."""
+    return seed_for(request.node.nodeid, _base_seed(request.config))
+
+
+@pytest.fixture
+def metrics(request: pytest.FixtureRequest):
+    """Record accuracy-type values: `metrics.record(name, value, unit, higher_is_better)`."""
+    recorder = request.config.stash[RECORDER_KEY]
+    metric_recorder = MetricRecorder(request.node.nodeid, recorder.run_id, recorder.write)
+    yield metric_recorder
+    metric_recorder.flush()
+
+
+@pytest.fixture
+def speed(
+    request: pytest.FixtureRequest, metrics: MetricRecorder, device
+):  # pylint: disable=redefined-outer-name
+    """Time a workload: `speed.measure(fn, items=batch_size, name="train")`."""
+    benchmark = request.getfixturevalue("benchmark")
+    return SpeedMeter(benchmark, device, metrics)

@@ -1,0 +1,83 @@
+"""The run being recorded: created at the first measurement, finished at session end."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness.measure.environment import collect_environment
+from harness.measure.gitinfo import read_git_info
+from harness.records import Measurement, Run, RunStatus, utc_now
+
+
+def new_run_id() -> str:
+    """A fresh, globally unique run id."""
+    return uuid.uuid4().hex
+
+
+class RunRecorder:
+    """Writes one run's measurements to the store as each test finishes.
+
+    The store is opened lazily, so a session that measures nothing touches no database and
+    pays for no imports. A run row is written with status INCOMPLETE before the first
+    measurement, so a process that dies later leaves an incomplete run with every result
+    measured before the crash.
+    """
+
+    def __init__(self, store_target: str | None, run_id: str, rootdir: Path, enabled: bool):
+        self.store_target = store_target
+        self.run_id = run_id
+        self.rootdir = rootdir
+        self.enabled = enabled
+        self.written = 0
+        self._store = None
+        self._run: Run | None = None
+
+    @property
+    def store(self):
+        """The opened store (opened on first use)."""
+        if self._store is None:
+            from harness.store import Store  # pylint: disable=import-outside-toplevel  # lazy
+
+            self._store = Store.open(self.store_target)
+        return self._store
+
+    @property
+    def run(self) -> Run | None:
+        """The run, once something has been recorded."""
+        return self._run
+
+    def ensure_run(self) -> Run:
+        """Create the run record (git and environment collected now) if not done yet."""
+        if self._run is None:
+            self._run = Run(
+                run_id=self.run_id,
+                started_at=utc_now(),
+                git=read_git_info(self.rootdir),
+                env=collect_environment(),
+            )
+            self.store.begin_run(self._run)
+        return self._run
+
+    def write(self, items: Iterable[Measurement]) -> int:
+        """Persist measurements now (one transaction). Returns how many were written."""
+        batch = list(items)
+        if not batch or not self.enabled:
+            return 0
+        self.ensure_run()
+        count = self.store.record(batch)
+        self.written += count
+        return count
+
+    def finish(self, status: RunStatus) -> bool:
+        """Close the run with `status`; False when this process recorded nothing."""
+        if self._run is None:
+            return False
+        self.store.finish_run(self.run_id, status)
+        return True
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        if self._store is not None:
+            self._store.close()

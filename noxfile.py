@@ -1,0 +1,125 @@
+"""Sessions: `nox -s lint unit` on every commit, `nox -s integration` every night.
+
+torch is installed first, pinned to the CPU build by default; GPU runners override it:
+    HARNESS_TORCH="torch==2.13.0" HARNESS_TORCH_INDEX_URL=https://download.pytorch.org/whl/cu126
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+TORCH_SPEC = os.environ.get("HARNESS_TORCH", "torch==2.13.0")
+TORCH_INDEX_URL = os.environ.get("HARNESS_TORCH_INDEX_URL", "")
+LINTED = ["harness", "backbone", "suites", "benchmarks", "noxfile.py"]
+FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+nox.options.sessions = ["lint", "unit"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+def install(session: nox.Session, extras: str) -> None:
+    """Install pinned torch, then the project with `extras`; skipped when already done.
+
+    A stamp in the virtualenv remembers what was installed, so a reused environment starts
+    in well under a second instead of re-resolving every dependency.
+    """
+    stamp_text = "\n".join(
+        [TORCH_SPEC, TORCH_INDEX_URL, extras, (ROOT / "pyproject.toml").read_text()]
+    )
+    digest = hashlib.sha256(stamp_text.encode()).hexdigest()
+    stamp = Path(session.virtualenv.location) / ".harness-installed"
+    if stamp.is_file() and stamp.read_text() == digest:
+        session.log("dependencies unchanged since the last install: skipping pip")
+        return
+    torch_args = TORCH_SPEC.split()
+    if TORCH_INDEX_URL:
+        torch_args += ["--index-url", TORCH_INDEX_URL]
+    session.install(*torch_args)
+    session.install("-e", f".[{extras}]")
+    stamp.write_text(digest)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """pylint on our own code (10.00 expected)."""
+    install(session, "ml,test,lint")
+    session.run("pylint", *LINTED, *session.posargs)
+    session.run("harness", "images", "lint")
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """Fast CPU unit tests of the harness and of backbone's contract."""
+    install(session, "ml,test")
+    session.run("pytest", "suites/unit", *session.posargs)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Train and evaluate every architecture on Fashion-MNIST, record, then show the run."""
+    install(session, "ml,test")
+    env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
+    session.run("pytest", "suites/integration", "-v", "--durations=10", *session.posargs, env=env)
+    session.run("harness", "show")
+
+
+@nox.session
+def images(session: nox.Session) -> None:
+    """Build the base and debug images, print their tables, check budgets, secrets and smoke
+    tests, then run the image tests (a Docker engine: images/engine/start-engine.sh)."""
+    install(session, "ml,test,images")
+    session.run("harness", "images", "build", *session.posargs)
+    session.run("pytest", "suites/images", "-p", "no:cacheprovider")
+
+
+def fashion_mnist_dir(session: nox.Session) -> Path:
+    """Where Fashion-MNIST is: $FASHION_MNIST_DIR, Debian's package, or fetched into a cache.
+
+    Without root, Debian's `dataset-fashion-mnist` package is downloaded with `apt-get
+    download` and unpacked with `dpkg-deb -x` into .harness/data (no installation needed).
+    """
+    for candidate in (os.environ.get("FASHION_MNIST_DIR"), SYSTEM_FASHION_MNIST):
+        if candidate and all((Path(candidate) / name).is_file() for name in FASHION_MNIST_FILES):
+            return Path(candidate)
+    cache = ROOT / ".harness" / "data"
+    unpacked = cache / "usr/share/datasets/fashion-mnist"
+    if all((unpacked / name).is_file() for name in FASHION_MNIST_FILES):
+        return unpacked
+    if not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        session.error(
+            "Fashion-MNIST not found. Install Debian's package (apt-get install "
+            "dataset-fashion-mnist) or set FASHION_MNIST_DIR to a folder with the four "
+            "*-ubyte.gz files."
+        )
+    session.log("Fashion-MNIST not installed: fetching Debian's dataset-fashion-mnist (31 MB)")
+    cache.mkdir(parents=True, exist_ok=True)
+    download = subprocess.run(
+        ["apt-get", "download", "dataset-fashion-mnist"],
+        cwd=cache,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    packages = sorted(cache.glob("dataset-fashion-mnist_*.deb"))
+    if download.returncode != 0 or not packages:
+        session.error(
+            "could not download dataset-fashion-mnist "
+            f"({download.stderr.strip() or 'no package file'}). Install it with "
+            "`apt-get install dataset-fashion-mnist` or set FASHION_MNIST_DIR."
+        )
+    subprocess.run(["dpkg-deb", "-x", str(packages[-1]), str(cache)], check=True)
+    return unpacked

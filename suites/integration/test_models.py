@@ -1,0 +1,86 @@
+"""Nightly: speed and accuracy of every architecture on Fashion-MNIST.
+
+Per architecture: train and eval throughput, step latency p50/p90 and peak memory (through the
+`speed` fixture), and top-1 accuracy on the full test set against a floor.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from backbone.data import iterate_batches
+from backbone.models import create_model
+from backbone.training import eval_step, evaluate, prepare_training, resolve_precision, train
+from suites.integration.profiles import CPU
+
+ARCHS = sorted(CPU.archs)
+
+
+def build(arch: str, profile, train_set):
+    """A freshly initialised model of `arch` for the images of `train_set`."""
+    channels, height, _ = train_set.image_shape
+    return create_model(
+        arch,
+        in_channels=channels,
+        num_classes=train_set.num_classes,
+        **({"image_size": height} if arch == "vit" else {}),
+        **profile.archs[arch].model,
+    )
+
+
+def first_batch(train_set, size: int, setup):
+    """A real batch of `size` training images, on the device in the chosen memory format."""
+    images, labels = next(iterate_batches(train_set.images, train_set.labels, size))
+    return setup.to_device((images, labels))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_train_speed(arch, profile, train_set, device, speed):
+    settings = profile.archs[arch]
+    model = build(arch, profile, train_set)
+    setup = prepare_training(model, settings.args, device, total_steps=10_000)
+    batch = first_batch(train_set, settings.speed_batch, setup)
+    result = speed.measure(
+        lambda: setup.step(batch),
+        items=settings.speed_batch,
+        name="train",
+        rounds=profile.speed_rounds,
+        warmup=profile.speed_warmup,
+    )
+    assert result.throughput > 0
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_eval_speed(arch, profile, train_set, device, speed):
+    settings = profile.archs[arch]
+    model = build(arch, profile, train_set)
+    setup = prepare_training(model, settings.args, device)
+    images, _ = first_batch(train_set, settings.speed_batch, setup)
+    model.eval()
+    precision = resolve_precision(settings.args, torch.device(device))
+    result = speed.measure(
+        lambda: eval_step(model, images, precision),
+        items=settings.speed_batch,
+        name="eval",
+        rounds=profile.speed_rounds,
+        warmup=profile.speed_warmup,
+    )
+    assert result.throughput > 0
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_accuracy(arch, profile, train_set, test_set, device, metrics):
+    settings = profile.archs[arch]
+    model = build(arch, profile, train_set)
+    result = train(model, train_set, settings.args, device)
+    metrics.record("final_train_loss", result.final_loss, unit="nats", higher_is_better=False)
+    metrics.record("train_seconds", result.seconds, unit="s", higher_is_better=False)
+    accuracy = evaluate(
+        model, test_set, device, precision=resolve_precision(settings.args, torch.device(device))
+    )
+    metrics.record("top1_accuracy", accuracy, unit="fraction", higher_is_better=True)
+    assert accuracy >= settings.accuracy_floor, (
+        f"{arch}: top-1 {accuracy:.4f} below the {profile.name} profile's floor "
+        f"{settings.accuracy_floor}"
+    )

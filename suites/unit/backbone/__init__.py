@@ -1,0 +1,1 @@
+"""Unit tests of backbone: the code under test (CPU only, tiny models)."""
