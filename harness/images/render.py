@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from harness.images.budgets import Verdict
 from harness.images.config import format_size
@@ -39,19 +40,19 @@ def paths_table(report: ImageReport) -> Table:
         table.add_row(format_size(size), path)
     for item in report.wasted[:5]:
         table.add_row(format_size(item.size),
-                      f"[yellow]wasted[/]: {item.path} (layer {item.layer}, hidden by "
-                      f"layer {item.hidden_by})")
+                      Text.assemble(("wasted", "yellow"), f": {item.path} (layer {item.layer}, "
+                                    f"hidden by layer {item.hidden_by})"))
     return table
 
 
 def budget_table(verdicts: Sequence[Verdict]) -> Table:
     """Budgets with the measured value next to each limit."""
-    table = Table(title="budgets (\\[tool.harness.images.budgets])", title_justify="left")
+    table = Table(title=Text("budgets ([tool.harness.images.budgets])"), title_justify="left")
     for column in ("budget", "measured", "limit", "verdict"):
         table.add_column(column)
     for item in verdicts:
         table.add_row(item.name, item.measured, item.limit,
-                      "[green]ok[/]" if item.ok else "[red bold]OVER BUDGET[/]")
+                      Text("ok", "green") if item.ok else Text("OVER BUDGET", "bold red"))
     return table
 
 
@@ -61,7 +62,8 @@ def smoke_table(results: Sequence[SmokeResult]) -> Table:
     for column in ("image", "check", "verdict", "seconds"):
         table.add_column(column)
     for item in results:
-        verdict = "[green]ok[/]" if item.ok else f"[red bold]FAILED[/]\n{item.output}"
+        verdict = Text("ok", "green") if item.ok else Text.assemble(("FAILED", "bold red"),
+                                                                     f"\n{item.output}")
         table.add_row(item.image, item.name, verdict, f"{item.seconds:.1f}")
     return table
 
@@ -72,7 +74,8 @@ def findings_table(ref: str, findings: Sequence[Finding]) -> Table:
     for column in ("layer", "path", "kind"):
         table.add_column(column)
     for item in findings:
-        table.add_row(str(item.layer), item.path, f"[red]{item.kind}[/]")
+        table.add_row(str(item.layer), item.path, Text(item.kind, "red"))
     if not findings:
-        table.add_row("-", "no secrets, keys, tokens, .git or added CA bundles", "[green]clean[/]")
+        table.add_row("-", "no secrets, keys, tokens, .git or added CA bundles",
+                      Text("clean", "green"))
     return table
