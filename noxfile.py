@@ -25,6 +25,8 @@ FASHION_MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+REPORT_DIR = ROOT / ".harness" / "report"
+SLACK_ENV = ("HARNESS_SLACK_WEBHOOK", "HARNESS_SLACK_WEBHOOK_FILE")
 
 nox.options.sessions = ["lint", "unit"]
 nox.options.reuse_existing_virtualenvs = True
@@ -55,26 +57,78 @@ def install(session: nox.Session, extras: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """pylint on our own code (10.00 expected)."""
-    install(session, "ml,test,lint")
+    """pylint on our own code (10.00 expected); actionlint on the GitHub workflows."""
+    install(session, "ml,test,lint,workflows,report,detect,sheet")
     session.run("pylint", *LINTED, *session.posargs)
+    session.run("actionlint", "-no-color")
     session.run("harness", "images", "lint")
 
 
 @nox.session
 def unit(session: nox.Session) -> None:
     """Fast CPU unit tests of the harness and of backbone's contract."""
-    install(session, "ml,test")
+    install(session, "ml,test,report,sheet,lint,detect")
     session.run("pytest", "suites/unit", *session.posargs)
 
 
 @nox.session
+def services(session: nox.Session) -> None:
+    """Store tests on SQLite and on PostgreSQL (start one with `eval "$(bash .ci/postgres.sh)"`),
+    and the regression sheet's fault matrix and cassette replay against the local Sheets server;
+    HARNESS_REQUIRE_POSTGRES=1 makes a missing server fail instead of skip."""
+    install(session, "ml,test,postgres,sheet")
+    session.run("pytest", "suites/services", *session.posargs)
+
+
+@nox.session
 def integration(session: nox.Session) -> None:
-    """Train and evaluate every architecture on Fashion-MNIST, record, then show the run."""
-    install(session, "ml,test")
+    """The nightly job: train and evaluate every architecture on Fashion-MNIST, record, show
+    the run, publish every unpublished run (Google Sheets with credentials, else the .xlsx
+    workbook), then check against history (report in .harness/report/).
+
+    What was measured is shown, published and checked even when a test failed or publishing
+    failed; the session then fails at the end. `harness check` exits 1 on a new confirmed
+    regression, which fails the session too.
+    """
+    install(session, "ml,test,report,sheet,workbook")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
-    session.run("pytest", "suites/integration", "-v", "--durations=10", *session.posargs, env=env)
+    # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
+    shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
+    problems = []
+    if not run_allowing(
+        session, 1, "pytest", "suites/integration", "-v", "--durations=10", *shard,
+        *session.posargs, env=env,
+    ):
+        problems.append("integration tests failed (their measurements are recorded)")
     session.run("harness", "show")
+    if not run_allowing(session, 2, "harness", "sync"):
+        problems.append("publishing failed: results stay in the store, run `harness sync` later")
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    slack = ["--slack"] if any(os.environ.get(name) for name in SLACK_ENV) else []
+    session.run(
+        "harness", "check", "--new", "--markdown", str(REPORT_DIR / "summary.md"),
+        "--html", str(REPORT_DIR / "report.html"), *slack,
+    )
+    if problems:
+        session.error("; ".join(problems))
+
+
+def run_allowing(session: nox.Session, code: int, *args: str, **kwargs) -> bool:
+    """Run a command; False when it exits with `code` (carry on), raise on other failures."""
+    try:
+        session.run(*args, **kwargs)
+    except nox.command.CommandFailed as failure:
+        if failure.return_code != code:
+            raise
+        return False
+    return True
+
+
+@nox.session
+def bisection(session: nox.Session) -> None:
+    """`harness bisect` end to end on throwaway git repositories (slow: runs pytest per step)."""
+    install(session, "ml,test")
+    session.run("pytest", "suites/bisection", *session.posargs)
 
 
 @nox.session

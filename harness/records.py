@@ -168,3 +168,75 @@ def as_finite_float(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+class VerdictKind(str, enum.Enum):
+    """What the detector concluded about a change in one series."""
+
+    REGRESSION = "regression"
+    IMPROVEMENT = "improvement"
+    OUTLIER = "outlier"
+    ENVIRONMENT_CHANGE = "environment_change"
+
+
+@dataclass(frozen=True)
+class Verdict:  # pylint: disable=too-many-instance-attributes  # the evidence a reader needs
+    """One detected change of one metric of one test, with the evidence and a repro recipe.
+
+    `run_id`/`commit` name the first run that shows the change (the first bad one);
+    `last_good_commit` the run before it. `commit_range` is the git range between them
+    ("last_good..first_bad"), the commits a bisection has to search.
+    """
+
+    test: str
+    metric: str
+    kind: VerdictKind
+    run_id: str
+    run_index: int
+    commit: str
+    last_good_commit: str
+    commit_range: str
+    env_fingerprint: str
+    baseline: float
+    value: float
+    change_abs: float
+    change_pct: float | None
+    confidence: float
+    noise: float
+    min_detectable_change: float
+    higher_is_better: bool = True
+    unit: str = ""
+    confirmed: bool = True
+    image_digest: str = ""
+    repro: str = ""
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether this verdict should fail a CI check."""
+        return self.kind is VerdictKind.REGRESSION
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping (the kind as its string value)."""
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        return data
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Verdicts of one test that start at the same run: one message, not one per metric."""
+
+    test: str
+    run_id: str
+    commit: str
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def kinds(self) -> set[VerdictKind]:
+        """The distinct kinds among the grouped verdicts."""
+        return {verdict.kind for verdict in self.verdicts}
+
+    @property
+    def has_regression(self) -> bool:
+        """Whether any grouped verdict is a regression."""
+        return any(verdict.is_regression for verdict in self.verdicts)

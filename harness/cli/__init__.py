@@ -17,6 +17,11 @@ from harness import __version__
 COMMANDS = (
     "harness.cli.results",
     "harness.cli.images",
+    "harness.cli.check",
+    "harness.cli.bisect",
+    "harness.cli.lint",
+    "harness.cli.doctor",
+    "harness.cli.publish",
 )
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2

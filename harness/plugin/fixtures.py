@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.measure.gpus import device_for_worker
 from harness.measure.timing import PeakMemory, SpeedResult, synced, synchronizer, time_rounds
 from harness.records import Measurement, MeasurementStatus
 
@@ -19,7 +20,13 @@ def resolve_device(requested: str | None):
 
     choice = (requested or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
     if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        # Under xdist each worker gets its own GPU (gw0 -> cuda:0, gw1 -> cuda:1, ...).
+        gpus = [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+        device = torch.device(device_for_worker(os.environ.get("PYTEST_XDIST_WORKER"), gpus))
+        torch.cuda.set_device(device)
+        return device
     device = torch.device(choice)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise pytest.UsageError(f"--harness-device={choice} but torch sees no CUDA device")

@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -16,7 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+# Bump with a new step in migrate.MIGRATIONS that upgrades existing stores in place.
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -56,6 +58,7 @@ measurements = Table(
     Column("status", String(16), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("run_id", "test", "metric", name="uq_measurement"),
+    Index("ix_measurements_series", "test", "metric"),  # since v2: history reads
 )
 
 publications = Table(

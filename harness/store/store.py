@@ -7,19 +7,12 @@ Writes are idempotent: a measurement is keyed by (run, test, metric) and a publi
 from __future__ import annotations
 
 from collections.abc import Iterable
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import (
-    ArgumentError,
-    IntegrityError,
-    OperationalError,
-    ProgrammingError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from harness.records import (
     Environment,
@@ -30,10 +23,8 @@ from harness.records import (
     RunStatus,
     utc_now,
 )
-from harness.store import schema
+from harness.store import migrate, schema
 from harness.store.locate import redact, resolve_store_target, to_url
-
-CREATE_ATTEMPTS = 5
 
 
 class StoreError(RuntimeError):
@@ -48,13 +39,25 @@ def _as_utc(moment: datetime | None) -> datetime | None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail."""
+    """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail.
+
+    The driver's own implicit transactions are switched off so that `_sqlite_begin` decides
+    how each transaction starts (SQLAlchemy's documented recipe for pysqlite).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    """Schema changes take the write lock up front (BEGIN IMMEDIATE): a deferred transaction
+    that read first could not upgrade to a writer under WAL while another process writes."""
+    immediate = conn.get_execution_options().get(migrate.SQLITE_WRITE_LOCK)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _insert(engine: Engine, table):
@@ -79,7 +82,8 @@ class Store:
             raise StoreError(f"cannot open store {redact(url)}: {error}") from error
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._prepare(create)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self.migrations_applied = self._prepare(create)
 
     @classmethod
     def open(cls, target: str | None = None, *, create: bool = True) -> Store:
@@ -97,42 +101,15 @@ class Store:
                 )
         return cls(url, create=create)
 
-    def _prepare(self, create: bool) -> None:
-        """Create the schema on a new store; refuse a store from a newer harness.
-
-        Several processes may open a new store at once (xdist workers, many runners): when
-        another one wins the race to create a table, creating is simply tried again.
-        """
-        for attempt in range(CREATE_ATTEMPTS):
-            try:
-                version = self._read_or_create_version(create)
-                break
-            except (OperationalError, IntegrityError, ProgrammingError) as error:
-                if attempt + 1 == CREATE_ATTEMPTS or not create:
-                    raise StoreError(
-                        f"cannot use store {redact(self.url)}: {error.orig}"
-                    ) from error
-                time.sleep(0.05 * (attempt + 1))
-        if version is None:
-            raise StoreError(f"{redact(self.url)} is not a harness results store")
-        if int(version) > schema.SCHEMA_VERSION:
-            raise StoreError(
-                f"store {redact(self.url)} has schema version {version}, newer than this "
-                f"harness understands ({schema.SCHEMA_VERSION}): upgrade harness"
-            )
-
-    def _read_or_create_version(self, create: bool) -> str | None:
-        with self.engine.begin() as conn:
-            if create:
-                schema.metadata.create_all(conn)
-                conn.execute(
-                    _insert(self.engine, schema.meta)
-                    .values(key="schema_version", value=str(schema.SCHEMA_VERSION))
-                    .on_conflict_do_nothing()
-                )
-            return conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-            ).scalar_one_or_none()
+    def _prepare(self, create: bool) -> list[migrate.Migration]:
+        """Create the schema on a new store, upgrade an old one in place, refuse a newer one."""
+        try:
+            return migrate.prepare(self.engine, create=create)
+        except migrate.MigrationError as error:
+            raise StoreError(f"store {redact(self.url)}: {error}") from error
+        except SQLAlchemyError as error:
+            reason = getattr(error, "orig", None) or error
+            raise StoreError(f"cannot use store {redact(self.url)}: {reason}") from error
 
     @property
     def schema_version(self) -> int:

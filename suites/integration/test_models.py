@@ -29,21 +29,20 @@ def build(arch: str, profile, train_set):
     )
 
 
-def first_batch(train_set, size: int, setup):
-    """A real batch of `size` training images, on the device in the chosen memory format."""
-    images, labels = next(iterate_batches(train_set.images, train_set.labels, size))
-    return setup.to_device((images, labels))
+def prepared(arch: str, profile, train_set, device):
+    """A fresh model of `arch` on `device` and a real training batch in its memory format."""
+    settings = profile.archs[arch]
+    setup = prepare_training(build(arch, profile, train_set), settings.args, device, 10_000)
+    images, labels = next(iterate_batches(train_set.images, train_set.labels, settings.speed_batch))
+    return setup, setup.to_device((images, labels))
 
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_train_speed(arch, profile, train_set, device, speed):
-    settings = profile.archs[arch]
-    model = build(arch, profile, train_set)
-    setup = prepare_training(model, settings.args, device, total_steps=10_000)
-    batch = first_batch(train_set, settings.speed_batch, setup)
+    setup, batch = prepared(arch, profile, train_set, device)
     result = speed.measure(
         lambda: setup.step(batch),
-        items=settings.speed_batch,
+        items=len(batch[1]),
         name="train",
         rounds=profile.speed_rounds,
         warmup=profile.speed_warmup,
@@ -53,15 +52,11 @@ def test_train_speed(arch, profile, train_set, device, speed):
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_eval_speed(arch, profile, train_set, device, speed):
-    settings = profile.archs[arch]
-    model = build(arch, profile, train_set)
-    setup = prepare_training(model, settings.args, device)
-    images, _ = first_batch(train_set, settings.speed_batch, setup)
-    model.eval()
-    precision = resolve_precision(settings.args, torch.device(device))
+    setup, (images, _) = prepared(arch, profile, train_set, device)
+    setup.model.eval()
     result = speed.measure(
-        lambda: eval_step(model, images, precision),
-        items=settings.speed_batch,
+        lambda: eval_step(setup.model, images, setup.precision),
+        items=len(images),
         name="eval",
         rounds=profile.speed_rounds,
         warmup=profile.speed_warmup,

@@ -1,0 +1,1 @@
+"""Alert publishers: tell people about regressions where they already look."""

@@ -1,0 +1,34 @@
+"""Detector settings: one frozen object, defaults chosen by `benchmarks/detection.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """How sure the detector must be before it reports a change.
+
+    Attributes:
+        method: change-point engine, "binseg" (built in) or "pelt" (ruptures).
+        beta: penalty per change point, in units of noise variance times log(n).
+        min_sigmas: minimum detectable change, in noise sigmas; smaller shifts are never flagged.
+        min_z: a shift must be this many standard errors (difference of segment means).
+        outlier_sigmas: a single run this far from both neighbours' level is an outlier;
+            the newest run this far from its baseline is flagged but unconfirmed.
+        window: runs on each side used as an outlier's local level.
+        relative_floor: smallest noise assumed, relative to the level (deterministic metrics).
+        min_points: fewer runs in an environment segment are not searched for shifts.
+        max_history: only the newest this many runs of a segment are analysed (the search
+            grows quadratically; 1000 nightly runs take a fraction of a second).
+    """
+
+    method: str = "binseg"
+    beta: float = 3.0
+    min_sigmas: float = 2.5
+    min_z: float = 4.5
+    outlier_sigmas: float = 5.0
+    window: int = 5
+    relative_floor: float = 1e-4
+    min_points: int = 4
+    max_history: int = 1000

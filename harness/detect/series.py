@@ -1,0 +1,89 @@
+"""Histories to analyse: one series per (test, metric), its points ordered by run.
+
+A series is built from the store or from imported files; points carry what a verdict needs
+(run, commit, environment segment). Invalid measurements (value None) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.records import MeasurementStatus
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of a series, from one run."""
+
+    run_index: int
+    run_id: str
+    commit: str
+    env: str
+    value: float
+    image_digest: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric of one test across runs, oldest first."""
+
+    test: str
+    metric: str
+    points: tuple[Point, ...]
+    higher_is_better: bool = True
+    unit: str = ""
+
+    def segments(self) -> list[tuple[Point, ...]]:
+        """The points split by environment fingerprint, in order of each one's first run.
+
+        Runs on different environments (another GPU, torch, image) are not comparable, so
+        each fingerprint forms its own history even when runners interleave.
+        """
+        grouped: dict[str, list[Point]] = {}
+        for point in self.points:
+            grouped.setdefault(point.env, []).append(point)
+        return [tuple(points) for points in grouped.values()]
+
+
+@dataclass
+class SeriesBuilder:
+    """Collects points per (test, metric) and yields ordered, validated series."""
+
+    points: dict[tuple[str, str], list[Point]] = field(default_factory=dict)
+    direction: dict[tuple[str, str], bool] = field(default_factory=dict)
+    units: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(self, test: str, metric: str, point: Point, higher_is_better: bool,
+            unit: str = "") -> None:
+        """Add one point; the latest direction and unit seen for a series win."""
+        key = (test, metric)
+        self.points.setdefault(key, []).append(point)
+        self.direction[key] = higher_is_better
+        self.units[key] = unit or self.units.get(key, "")
+
+    def build(self) -> list[Series]:
+        """The series, each sorted by run index, in (test, metric) order."""
+        return [
+            Series(test, metric, tuple(sorted(points, key=lambda p: p.run_index)),
+                   self.direction[(test, metric)], self.units[(test, metric)])
+            for (test, metric), points in sorted(self.points.items())
+        ]
+
+
+def series_from_store(store, tests: set[str] | None = None) -> list[Series]:
+    """Every (test, metric) history in `store` (a `harness.store.Store`) as a series.
+
+    Runs are indexed by start time; only valid measurements are used.
+    """
+    order = {run.run_id: index for index, run in enumerate(store.runs(newest_first=False))}
+    builder = SeriesBuilder()
+    for test, metric in store.series_names():
+        if tests is not None and test not in tests:
+            continue
+        for run, item in store.history(test, metric):
+            if item.value is None or item.status is not MeasurementStatus.OK:
+                continue
+            point = Point(order[run.run_id], run.run_id, run.git.commit, run.env.fingerprint,
+                          float(item.value), run.env.image_digest)
+            builder.add(test, metric, point, item.higher_is_better, item.unit)
+    return builder.build()

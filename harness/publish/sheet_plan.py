@@ -1,0 +1,289 @@
+"""Sheets API v4 request bodies for a publish (pure: no gspread, no I/O).
+
+Given what the spreadsheet holds (its key columns, read back) and what the publish wants,
+`plan_requests` returns one `spreadsheets:batchUpdate` body's requests that add only the
+rows whose keys are missing. Google applies a batchUpdate atomically, so a write either
+landed completely or not at all; reading the keys back tells which.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from harness.publish.layout import (
+    FILLS,
+    FROZEN_COLUMNS,
+    HEADER_FILL,
+    KEY_COLUMN,
+    REGRESSIONS_HEADER,
+    REGRESSIONS_TAB,
+    RUNS_HEADER,
+    RUNS_TAB,
+    SUMMARY_FIXED,
+    SUMMARY_TAB,
+    TABS,
+    Cell,
+    KeyedRow,
+    SheetContent,
+    SummaryRow,
+    insert_position,
+    summary_cells,
+    summary_header,
+)
+
+SERIAL_EPOCH = datetime(1899, 12, 30)  # day 0 of spreadsheet serial dates
+CELL_FIELDS = "userEnteredValue,userEnteredFormat"
+HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, REGRESSIONS_TAB: REGRESSIONS_HEADER}
+# Wider columns for what people read most: test names and commit subjects (pixels).
+WIDE_COLUMNS = {RUNS_TAB: {"test": 320}, SUMMARY_TAB: {"subject": 280}, REGRESSIONS_TAB: {}}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One tab's id and size, as the spreadsheet's metadata reports them."""
+
+    sheet_id: int
+    rows: int
+    columns: int
+
+
+@dataclass
+class SheetState:
+    """What the spreadsheet holds that a publish needs: keys per tab, Summary order."""
+
+    runs_keys: list[str] = field(default_factory=list)
+    summary_header: list[str] = field(default_factory=list)
+    summary_runs: list[str] = field(default_factory=list)
+    summary_dates: list[datetime | None] = field(default_factory=list)
+    regression_keys: list[str] = field(default_factory=list)
+
+    def keys(self, tab: str) -> list[str]:
+        """The key column of `tab`'s data rows, top to bottom."""
+        return {
+            RUNS_TAB: self.runs_keys, SUMMARY_TAB: self.summary_runs,
+            REGRESSIONS_TAB: self.regression_keys,
+        }[tab]
+
+
+def state_ranges() -> list[str]:
+    """The ranges one values:batchGet reads to build a SheetState (order matters)."""
+    summary_key = column_letter(KEY_COLUMN[SUMMARY_TAB])
+    return [
+        f"'{RUNS_TAB}'!A:A",
+        f"'{SUMMARY_TAB}'!1:1",
+        f"'{SUMMARY_TAB}'!A:A",
+        f"'{SUMMARY_TAB}'!{summary_key}:{summary_key}",
+        f"'{REGRESSIONS_TAB}'!A:A",
+    ]
+
+
+def parse_state(value_ranges: Sequence[dict]) -> SheetState:
+    """A SheetState from the values:batchGet answer for `state_ranges()` (rows, unformatted)."""
+    columns = [_column(item.get("values", [])) for item in value_ranges]
+    runs, header_rows, dates, summary_runs, regressions = columns[0], value_ranges[1], *columns[2:]
+    header = [str(value) for value in (header_rows.get("values") or [[]])[0]]
+    count = max(len(dates), len(summary_runs)) - 1
+    return SheetState(
+        runs_keys=[str(v) for v in runs[1:]],
+        summary_header=header,
+        summary_runs=[str(v) for v in _pad(summary_runs[1:], count)],
+        summary_dates=[from_serial(v) for v in _pad(dates[1:], count)],
+        regression_keys=[str(v) for v in regressions[1:]],
+    )
+
+
+def _column(rows: Sequence[Sequence[object]]) -> list[object]:
+    return [row[0] if row else "" for row in rows]
+
+
+def _pad(values: list[object], length: int) -> list[object]:
+    return values + [""] * (length - len(values))
+
+
+def to_serial(moment: datetime) -> float:
+    """A naive UTC datetime as a spreadsheet serial number (days since 1899-12-30)."""
+    return (moment - SERIAL_EPOCH) / timedelta(days=1)
+
+
+def from_serial(value: object) -> datetime | None:
+    """The datetime of a serial number, or None for anything else (text, empty)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return SERIAL_EPOCH + timedelta(days=value)
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def color(hex_rgb: str) -> dict[str, float]:
+    """A Sheets Color from 'RRGGBB'."""
+    return {
+        name: int(hex_rgb[offset:offset + 2], 16) / 255
+        for name, offset in (("red", 0), ("green", 2), ("blue", 4))
+    }
+
+
+def cell_data(cell: Cell) -> dict:
+    """A Sheets CellData for one layout Cell (value, number format, flag colour)."""
+    data: dict = {}
+    fmt: dict = {}
+    if cell.value is not None and cell.value != "":
+        if cell.kind == "date" and isinstance(cell.value, datetime):
+            data["userEnteredValue"] = {"numberValue": to_serial(cell.value)}
+        elif cell.kind == "number":
+            data["userEnteredValue"] = {"numberValue": cell.value}
+        else:
+            data["userEnteredValue"] = {"stringValue": str(cell.value)}
+    if cell.number_format:
+        kind = "DATE_TIME" if cell.kind == "date" else "NUMBER"
+        fmt["numberFormat"] = {"type": kind, "pattern": cell.number_format}
+    if cell.flag:
+        fmt["backgroundColor"] = color(FILLS[cell.flag])
+    if fmt:
+        data["userEnteredFormat"] = fmt
+    return data
+
+
+def header_row(names: Iterable[str]) -> dict:
+    """RowData for a header: bold text on a grey background."""
+    style = {"textFormat": {"bold": True}, "backgroundColor": color(HEADER_FILL)}
+    return {"values": [{"userEnteredValue": {"stringValue": name}, "userEnteredFormat": style}
+                       for name in names]}
+
+
+def row_data(cells: Iterable[Cell]) -> dict:
+    """RowData for one row of layout cells."""
+    return {"values": [cell_data(cell) for cell in cells]}
+
+
+def setup_requests(missing: Sequence[str], first_sheet_id: int) -> tuple[list[dict], dict]:
+    """Requests that add the missing tabs with header, frozen panes and column widths.
+
+    Returns the requests and the Grid each new tab will have.
+    """
+    requests: list[dict] = []
+    grids = {}
+    for offset, tab in enumerate(missing):
+        sheet_id, header = first_sheet_id + offset, HEADERS[tab]
+        grids[tab] = Grid(sheet_id, 2, len(header))
+        requests.append({"addSheet": {"properties": {
+            "sheetId": sheet_id, "title": tab,
+            "gridProperties": {
+                "rowCount": 2, "columnCount": len(header),
+                "frozenRowCount": 1, "frozenColumnCount": FROZEN_COLUMNS[tab],
+            },
+        }}})
+        requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
+        for name, pixels in WIDE_COLUMNS[tab].items():
+            index = header.index(name)
+            requests.append({"updateDimensionProperties": {
+                "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                          "startIndex": index, "endIndex": index + 1},
+                "properties": {"pixelSize": pixels}, "fields": "pixelSize",
+            }})
+    return requests, grids
+
+
+def _update_row(sheet_id: int, row: int, column: int, data: dict) -> dict:
+    return {"updateCells": {
+        "start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": column},
+        "rows": [data], "fields": CELL_FIELDS,
+    }}
+
+
+def _append_rows(sheet_id: int, rows: Sequence[KeyedRow]) -> dict:
+    return {"appendCells": {
+        "sheetId": sheet_id, "rows": [row_data(row.cells) for row in rows], "fields": CELL_FIELDS,
+    }}
+
+
+def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Grid]) -> list[dict]:
+    """Requests that add every row of `content` whose key the spreadsheet lacks (and no other).
+
+    Runs and Regressions rows are appended; Summary rows are inserted where their date keeps
+    the newest first, and the Summary header grows by any new metric columns.
+    """
+    requests: list[dict] = []
+    for tab, rows, present in (
+        (RUNS_TAB, content.runs, state.runs_keys),
+        (REGRESSIONS_TAB, content.regressions, state.regression_keys),
+    ):
+        known = set(present)
+        missing = [row for row in rows if row.key not in known]
+        if missing:
+            requests.append(_append_rows(grids[tab].sheet_id, missing))
+    known_runs = set(state.summary_runs)
+    summary = [row for row in content.summary if row.key not in known_runs]
+    if summary:
+        requests.extend(_summary_requests(summary, state, grids[SUMMARY_TAB]))
+    return requests
+
+
+def _summary_requests(summary: Sequence[SummaryRow], state: SheetState, grid: Grid) -> list[dict]:
+    """Grow the Summary header by new metric columns; insert each row newest-first."""
+    requests: list[dict] = []
+    existing = state.summary_header or list(SUMMARY_FIXED)
+    header = summary_header(existing, summary)
+    if len(header) > grid.columns:
+        requests.append({"appendDimension": {
+            "sheetId": grid.sheet_id, "dimension": "COLUMNS", "length": len(header) - grid.columns,
+        }})
+    if header != state.summary_header:
+        requests.append(_update_row(grid.sheet_id, 0, 0, header_row(header)))
+    dates = list(state.summary_dates)
+    for row in summary:
+        position = insert_position(dates, row.sort_key)
+        dates.insert(position, row.sort_key)
+        requests.append({"insertDimension": {
+            "range": {"sheetId": grid.sheet_id, "dimension": "ROWS",
+                      "startIndex": position + 1, "endIndex": position + 2},
+            "inheritFromBefore": False,
+        }})
+        requests.append(_update_row(grid.sheet_id, position + 1, 0,
+                                    row_data(summary_cells(row, header))))
+    return requests
+
+
+def duplicate_requests(state: SheetState, grids: dict[str, Grid]) -> list[dict]:
+    """deleteDimension requests removing every repeated key's later copies (bottom first).
+
+    Duplicates can only come from a write that landed after we had given up on it and sent
+    it again; removing the later copy restores exactly-once.
+    """
+    requests = []
+    for tab in TABS:
+        keys = state.keys(tab)
+        counts = Counter(key for key in keys if key)
+        seen: set[str] = set()
+        doomed = []
+        for index, key in enumerate(keys):
+            if counts[key] > 1 and key in seen:
+                doomed.append(index + 1)  # +1: the header row
+            seen.add(key)
+        for row in sorted(doomed, reverse=True):
+            requests.append({"deleteDimension": {"range": {
+                "sheetId": grids[tab].sheet_id, "dimension": "ROWS",
+                "startIndex": row, "endIndex": row + 1,
+            }}})
+    return requests
+
+
+def new_cells(content: SheetContent, state: SheetState) -> int:
+    """Cells a publish adds to the grid (for the 10-million-cell limit check)."""
+    header = summary_header(state.summary_header, content.summary)
+    return (
+        len(content.runs) * len(RUNS_HEADER)
+        + len(content.regressions) * len(REGRESSIONS_HEADER)
+        + len(content.summary) * len(header)
+        + (len(header) - len(state.summary_header or SUMMARY_FIXED)) * (len(state.summary_runs) + 1)
+    )

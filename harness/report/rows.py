@@ -1,0 +1,47 @@
+"""How a verdict reads in a table: the cells every report shares."""
+
+from __future__ import annotations
+
+from harness.records import Verdict, VerdictKind
+
+KIND_LABELS = {
+    VerdictKind.REGRESSION: "regression",
+    VerdictKind.IMPROVEMENT: "improvement",
+    VerdictKind.OUTLIER: "outlier",
+    VerdictKind.ENVIRONMENT_CHANGE: "environment change",
+}
+COLUMNS = ("kind", "test", "metric", "commit", "change", "baseline → value", "noise (min. change)",
+           "confidence")
+
+
+def number(value: float | None) -> str:
+    """A compact number with 4 significant digits."""
+    return "-" if value is None else f"{value:.4g}"
+
+
+def cells(verdict: Verdict) -> tuple[str, ...]:
+    """The table cells of one verdict, in COLUMNS order."""
+    unit = f" {verdict.unit}" if verdict.unit else ""
+    pct = f"{verdict.change_pct:+.2f} %" if verdict.change_pct is not None else "-"
+    kind = KIND_LABELS[verdict.kind] + ("" if verdict.confirmed else " (unconfirmed)")
+    commits = verdict.commit[:10] or "-"
+    if verdict.last_good_commit:
+        commits = f"{verdict.last_good_commit[:10]}..{verdict.commit[:10]}"
+    return (
+        kind,
+        verdict.test,
+        verdict.metric,
+        commits,
+        f"{pct} ({verdict.change_abs:+.4g}{unit})",
+        f"{number(verdict.baseline)} → {number(verdict.value)}{unit}",
+        f"{number(verdict.noise)} ({number(verdict.min_detectable_change)})",
+        f"{verdict.confidence:.2f}",
+    )
+
+
+def headline(verdicts: list[Verdict], series_count: int) -> str:
+    """One line: how many of each kind, out of how many series."""
+    counts = {kind: sum(v.kind is kind for v in verdicts) for kind in VerdictKind}
+    parts = [f"{counts[kind]} {KIND_LABELS[kind]}{'s' if counts[kind] != 1 else ''}"
+             for kind in VerdictKind]
+    return f"{', '.join(parts)} in {series_count} series"

@@ -1,0 +1,1 @@
+"""Test support that tests and benchmarks share: a local Sheets API server on loopback."""

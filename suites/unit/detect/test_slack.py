@@ -1,0 +1,109 @@
+"""Slack alerts against a real HTTP receiver on 127.0.0.1: retries, grouping, secrecy."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from harness.alerts.slack import AlertError, SlackWebhook, send_alerts
+from harness.cli import main
+from harness.detect import detect, group_alerts
+
+from .helpers import make_series
+
+
+class Receiver:
+    """A webhook endpoint answering with scripted status codes, recording what it got."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses, self.bodies = list(statuses), []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            """Answers POSTs with the next scripted status."""
+
+            def do_POST(self):  # pylint: disable=invalid-name  # http.server's naming
+                """Record the JSON body, reply with the scripted status."""
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.bodies.append(json.loads(body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "0")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *_args):
+                """Keep test output quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/s3cr3t"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(name="alerts")
+def _alerts():
+    slow = make_series(31, shifts={40: 0.10})
+    wide = make_series(32, level=2000.0, shifts={40: 0.3}, metric="peak_memory_mb")
+    return group_alerts(detect([slow, wide]))
+
+
+def test_grouped_alert_arrives_after_500_and_429(alerts) -> None:
+    receiver = Receiver([500, 429])
+    try:
+        webhook = SlackWebhook(receiver.url, backoff=0.01)
+        assert len(alerts) == 1 and len(alerts[0].verdicts) == 2  # one test, one run
+        assert send_alerts(webhook, alerts) == 1
+    finally:
+        receiver.close()
+    assert len(receiver.bodies) == 3 and receiver.bodies[0] == receiver.bodies[2]
+    text = json.dumps(receiver.bodies[-1])
+    assert "step_ms" in text and "peak_memory_mb" in text and "harness bisect" in text
+
+
+def test_the_url_never_appears_in_errors_reprs_or_output(alerts, monkeypatch, capsys,
+                                                         tmp_path) -> None:
+    receiver = Receiver([500, 500, 500, 403])
+    try:
+        webhook = SlackWebhook(receiver.url, attempts=3, backoff=0.01)
+        with pytest.raises(AlertError) as caught:
+            send_alerts(webhook, alerts)
+        assert "HTTP 500" in str(caught.value)
+        for text in (str(caught.value), repr(caught.value), repr(webhook), str(webhook)):
+            assert "s3cr3t" not in text and "127.0.0.1" not in text
+        assert caught.value.__cause__ is None
+        monkeypatch.setenv("HARNESS_SLACK_WEBHOOK", receiver.url)
+        csv = make_series(33, shifts={20: 0.2})
+        path = write_csv(csv, tmp_path / "h.csv")
+        assert main(["check", "--from-csv", str(path), "--slack"]) == 2  # the 403
+    finally:
+        receiver.close()
+    captured = capsys.readouterr()
+    assert "s3cr3t" not in captured.out + captured.err
+    assert "refused the message: HTTP 403" in captured.err
+
+
+def write_csv(series, path):
+    """Write `series` as a CSV history at `path`."""
+    rows = [f"{p.run_index},{p.commit},{series.test},{series.metric},{p.value},false,e"
+            for p in series.points]
+    path.write_text("run,commit,test,metric,value,higher_is_better,env\n" + "\n".join(rows))
+    return path
+
+
+def test_webhook_from_env_or_file(tmp_path) -> None:
+    assert SlackWebhook.from_env({}) is None
+    secret = tmp_path / "hook"
+    secret.write_text("https://hooks.slack.com/services/X/Y/Z\n")
+    hook = SlackWebhook.from_env({"HARNESS_SLACK_WEBHOOK_FILE": str(secret)})
+    assert hook is not None and "hooks.slack" not in repr(hook)
+    with pytest.raises(AlertError, match="not an http"):
+        SlackWebhook("ftp://nope")

@@ -1,0 +1,111 @@
+"""The sheet layout: sanitised values, unique keys, order and change flags (pure functions)."""
+
+# pylint: disable=missing-function-docstring  # test names state the behaviour checked
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from harness.publish import layout
+from harness.publish.layout import RunRecords
+from harness.records import Measurement, MeasurementStatus, Run
+from harness.testing.fixtures import T0
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, None, "fast", np.float64("nan")])
+def test_non_finite_values_become_empty_cells_flagged_invalid(bad):
+    cell = layout.number(bad)
+    assert cell.value is None and cell.flag == "invalid"
+
+
+def test_numpy_scalars_become_python_floats():
+    for value in (np.float32(0.25), np.float64(0.25), np.int64(3)):
+        cell = layout.number(value)
+        # np.float64 subclasses float: only an exact type check proves the conversion.
+        assert type(cell.value) is float  # pylint: disable=unidiomatic-typecheck
+        assert cell.flag is None
+
+
+def _run(index: int) -> Run:
+    return Run(f"run{index}", T0.replace(hour=index))
+
+
+def _records(index: int, values: dict, previous: dict | None = None) -> RunRecords:
+    items = tuple(
+        Measurement(f"run{index}", "suites/t.py::test_x", metric, value,
+                    higher_is_better=metric.startswith("acc"))
+        for metric, value in values.items()
+    )
+    return RunRecords(_run(index), items, previous or {})
+
+
+def test_runs_rows_have_one_unique_key_per_run_test_metric():
+    rows = layout.runs_rows(_records(1, {"acc": 0.5, "latency": 2.0, "loss": float("nan")}))
+    keys = [row.key for row in rows]
+    assert len(set(keys)) == 3
+    assert keys[0] == layout.row_key("run1", "suites/t.py::test_x", "acc")
+    invalid = next(row for row in rows if row.cells[7].value == "loss")
+    assert invalid.cells[8].value is None and invalid.cells[11].value == "invalid"
+
+
+def test_same_metric_in_another_run_gets_another_key():
+    assert layout.row_key("a", "t", "m") != layout.row_key("b", "t", "m")
+
+
+def test_change_flags_follow_the_metric_direction_and_tolerance():
+    previous = {("suites/t.py::test_x", m): 1.0 for m in ("acc", "acc2", "latency", "steady")}
+    records = _records(2, {"acc": 1.2, "acc2": 0.8, "latency": 1.2, "steady": 1.04}, previous)
+    flags = layout.change_flags([records], tolerance_pct=5.0)
+    assert flags == {
+        ("run2", "suites/t.py::test_x", "acc"): "improvement",
+        ("run2", "suites/t.py::test_x", "acc2"): "regression",
+        ("run2", "suites/t.py::test_x", "latency"): "regression",
+    }
+
+
+def test_no_flag_without_a_usable_previous_value():
+    records = _records(2, {"acc": 5.0, "latency": None}, {("suites/t.py::test_x", "acc"): 0.0})
+    assert not layout.change_flags([records], 5.0)
+
+
+def test_detection_flags_colour_summary_cells():
+    records = _records(3, {"acc": 0.9})
+    row = layout.summary_row(records, {("run3", "suites/t.py::test_x", "acc"): "outlier"})
+    assert row.metrics["t.py::test_x · acc"].flag == "outlier"
+
+
+def test_summary_rows_are_inserted_newest_first():
+    existing = [datetime(2026, 1, 3), datetime(2026, 1, 2), None]
+    assert layout.insert_position(existing, datetime(2026, 1, 4)) == 0
+    assert layout.insert_position(existing, datetime(2026, 1, 2, 12)) == 1
+    assert layout.insert_position(existing, datetime(2026, 1, 1)) == 2
+    assert layout.insert_position([], datetime(2026, 1, 1)) == 0
+
+
+def test_summary_header_keeps_existing_columns_in_place():
+    old = [*layout.SUMMARY_FIXED, "z.py::t · m"]
+    row = layout.summary_row(_records(1, {"acc": 1.0}))
+    header = layout.summary_header(old, [row])
+    assert header[: len(old)] == old and header[-1] == "t.py::test_x · acc"
+    cells = layout.summary_cells(row, header)
+    assert cells[len(old) - 1].value is None and cells[-1].value == 1.0
+
+
+def test_regression_rows_come_from_simple_dicts():
+    rows = layout.regression_rows([
+        {"run": "r1", "test": "t", "metric": "m", "verdict": "regression", "change_pct": -12.5,
+         "date": T0},
+    ])
+    cells = dict(zip(layout.REGRESSIONS_HEADER, rows[0].cells))
+    assert cells["verdict"].value == "regression" and cells["change_pct"].value == -12.5
+    assert cells["date"].kind == "date" and cells["key"].value == rows[0].key
+    assert layout.regression_rows([{"run": "r1", "test": "t", "metric": "m"}])[0].key != rows[0].key
+
+
+def test_measurement_status_is_kept():
+    records = RunRecords(_run(1), (Measurement("run1", "t", "m", None,
+                                               status=MeasurementStatus.INVALID),))
+    assert layout.runs_rows(records)[0].cells[11].value == "invalid"

@@ -1,0 +1,197 @@
+"""The offline regression sheet: `harness publish`/`sync` write a .xlsx, reopened here."""
+
+# pylint: disable=missing-function-docstring  # test names state the behaviour checked
+from __future__ import annotations
+
+import math
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from harness.cli import main
+from harness.cli.publish import publish_runs
+from harness.publish.layout import DATE_FORMAT, FILLS, NUMBER_FORMAT, RUNS_HEADER, SUMMARY_FIXED
+from harness.publish.workbook import WorkbookTarget
+from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+from harness.testing.fixtures import T0, add_runs
+
+WORKBOOK = Path(".harness/regression-sheet.xlsx")
+
+
+def _fill(cell) -> str | None:
+    colour = cell.fill.start_color.rgb if cell.fill and cell.fill.fill_type == "solid" else None
+    return str(colour)[-6:] if colour else None
+
+
+def _rows(sheet) -> list[tuple]:
+    return list(sheet.iter_rows(values_only=True))
+
+
+@pytest.mark.usefixtures("workdir")
+def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, capsys):
+    add_runs(store, 2, metrics=4, drift=0.2)
+    assert main(["--store", "results.db", "sync"]) == 0
+    out = capsys.readouterr().out
+    assert str(WORKBOOK.resolve()) in out.replace("\n", "") and "[2/2]" in out
+
+    book = load_workbook(WORKBOOK)
+    assert book.sheetnames == ["Runs", "Summary", "Regressions"]
+    runs, summary = book["Runs"], book["Summary"]
+    assert [c.value for c in runs[1]] == list(RUNS_HEADER)
+    assert runs["A1"].font.bold and runs.freeze_panes == "B2"
+    assert summary.freeze_panes == "C2" and book["Regressions"].freeze_panes == "B2"
+    assert runs.max_row == 1 + 2 * 4
+    assert runs["B2"].number_format == DATE_FORMAT and runs["I2"].number_format == NUMBER_FORMAT
+    assert runs["I2"].value == 1.0
+
+    header = [c.value for c in summary[1]]
+    assert header[:6] == list(SUMMARY_FIXED) and len(header) == 6 + 4
+    newest, oldest = summary[2], summary[3]
+    assert newest[0].value > oldest[0].value  # newest first
+    assert newest[2].value == "Change number 1"
+    # Run 2 grew every value by 20 %: better for higher-is-better metrics, worse otherwise.
+    by_metric = dict(zip(header, newest))
+    higher = by_metric["test_model.py::test_metric[0] · metric_000"]
+    lower = by_metric["test_model.py::test_metric[1] · metric_001"]
+    assert _fill(higher) == FILLS["improvement"] and _fill(lower) == FILLS["regression"]
+    assert all(_fill(cell) is None for cell in oldest[6:])
+    assert not store.unpublished_runs(f"workbook:{WORKBOOK.resolve()}")
+
+
+@pytest.mark.usefixtures("workdir")
+def test_a_second_run_appends_and_never_rewrites_history(store):
+    add_runs(store, 1, metrics=3)
+    assert main(["--store", "results.db", "publish"]) == 0
+    before = load_workbook(WORKBOOK)
+    runs_before, summary_before = _rows(before["Runs"]), _rows(before["Summary"])
+
+    add_runs(store, 1, metrics=3, start=1)
+    assert main(["--store", "results.db", "publish"]) == 0
+    after = load_workbook(WORKBOOK)
+    runs_after, summary_after = _rows(after["Runs"]), _rows(after["Summary"])
+    assert runs_after[: len(runs_before)] == runs_before
+    assert len(runs_after) == len(runs_before) + 3
+    assert summary_after[2] == summary_before[1]  # the older run moved down, unchanged
+    assert summary_after[1][2] == "Change number 1"
+
+
+@pytest.mark.usefixtures("workdir")
+def test_publishing_again_adds_nothing(store):
+    add_runs(store, 2, metrics=3)
+    assert main(["--store", "results.db", "sync"]) == 0
+    first = _rows(load_workbook(WORKBOOK)["Runs"])
+    for run in store.runs():
+        assert main(["--store", "results.db", "publish", run.run_id[:8]]) == 0
+    assert _rows(load_workbook(WORKBOOK)["Runs"]) == first
+    assert len(_rows(load_workbook(WORKBOOK)["Summary"])) == 3
+
+
+@pytest.mark.usefixtures("workdir")
+def test_invalid_values_are_empty_and_flagged(store):
+    runs = add_runs(store, 1, metrics=1)
+    store.record([Measurement.checked(runs[0].run_id, "suites/t.py::test_x", "loss", math.inf)])
+    assert main(["--store", "results.db", "publish"]) == 0
+    sheet = load_workbook(WORKBOOK)["Runs"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[7].value == "loss")
+    assert row[8].value is None and row[11].value == "invalid"
+    assert _fill(row[11]) == FILLS["invalid"]
+
+
+@pytest.mark.usefixtures("workdir")
+def test_a_workbook_that_is_not_xlsx_is_left_alone_and_runs_stay_unpublished(store, capsys):
+    add_runs(store, 1, metrics=2)
+    WORKBOOK.parent.mkdir(parents=True, exist_ok=True)
+    WORKBOOK.write_text("not a workbook", encoding="utf-8")
+    assert main(["--store", "results.db", "publish"]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable .xlsx" in err and "harness sync" in err
+    assert WORKBOOK.read_text(encoding="utf-8") == "not a workbook"
+    assert len(store.unpublished_runs(f"workbook:{WORKBOOK.resolve()}")) == 1
+
+
+@pytest.mark.usefixtures("workdir")
+@pytest.mark.parametrize("where", ["env", "option"])
+def test_workbook_path_can_be_chosen(store, monkeypatch, where):
+    add_runs(store, 1, metrics=1)
+    args = ["--store", "results.db", "publish"]
+    if where == "env":
+        monkeypatch.setenv("HARNESS_WORKBOOK", "elsewhere/sheet.xlsx")
+    else:
+        args += ["--workbook", "elsewhere/sheet.xlsx"]
+    assert main(args) == 0
+    assert load_workbook("elsewhere/sheet.xlsx")["Runs"].max_row == 2
+    assert not WORKBOOK.exists()
+
+
+@pytest.mark.usefixtures("workdir")
+def test_detection_verdicts_colour_cells_and_fill_the_regressions_tab(store):
+    run = add_runs(store, 1, metrics=2)[0]
+    test = "suites/integration/test_model.py::test_metric[1]"
+
+    def flags_for(batch):
+        return {(records.run.run_id, test, "metric_001"): "outlier" for records in batch}
+
+    def regressions_for(batch):
+        return [{"run": records.run.run_id, "test": test, "metric": "metric_001",
+                 "verdict": "outlier", "change_pct": 42.0} for records in batch]
+
+    target = WorkbookTarget(WORKBOOK)
+    publish_runs(store, target, [run], 5.0, lambda _: None, regressions_for, flags_for)
+    publish_runs(store, target, [run], 5.0, lambda _: None, regressions_for, flags_for)
+    book = load_workbook(WORKBOOK)
+    header = [cell.value for cell in book["Summary"][1]]
+    cell = book["Summary"][2][header.index("test_model.py::test_metric[1] · metric_001")]
+    assert _fill(cell) == FILLS["outlier"]
+    rows = _rows(book["Regressions"])
+    assert len(rows) == 2 and rows[1][6] == "outlier" and rows[1][7] == 42.0
+
+
+def _step_history(store, runs: int = 20, step_at: int = 14) -> None:
+    """A lower-is-better step time that jumps 30 % at run `step_at`, with a little noise."""
+    noise = random.Random(7)
+    for index in range(runs):
+        run = Run(f"step{index:02d}", T0 + timedelta(hours=index),
+                  GitInfo(f"{index:040x}", "main", f"change {index}"),
+                  Environment(cpu_model="cpu"), RunStatus.COMPLETE)
+        store.begin_run(run)
+        value = 10.0 * (1.3 if index >= step_at else 1.0) + noise.gauss(0, 0.05)
+        store.record([Measurement.checked(run.run_id, "t.py::test_step", "step_ms", value, "ms",
+                                          higher_is_better=False)])
+
+
+@pytest.mark.usefixtures("workdir")
+def test_detection_verdicts_fill_the_regressions_tab_by_default(store):
+    _step_history(store)
+    assert main(["--store", "results.db", "sync"]) == 0
+    book = load_workbook(WORKBOOK)
+    verdicts = [row for row in _rows(book["Regressions"])[1:] if row[6] == "regression"]
+    assert [(row[2], row[4], row[5]) for row in verdicts] == [("step14", "t.py::test_step",
+                                                               "step_ms")]
+    assert verdicts[0][12] == f"{13:040x}..{14:040x}" and verdicts[0][7] == pytest.approx(30, abs=2)
+    summary = book["Summary"]
+    row = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step14")
+    assert _fill(row[6]) == FILLS["regression"]
+    quiet = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step10")
+    assert _fill(quiet[6]) is None
+
+
+@pytest.mark.usefixtures("workdir")
+def test_tolerance_colouring_can_be_chosen_instead(store, monkeypatch):
+    _step_history(store, runs=3, step_at=2)
+    monkeypatch.setenv("HARNESS_SHEET_COLOURING", "tolerance")
+    assert main(["--store", "results.db", "sync"]) == 0
+    book = load_workbook(WORKBOOK)
+    assert len(_rows(book["Regressions"])) == 1  # the header only: no verdicts
+    row = next(r for r in book["Summary"].iter_rows(min_row=2) if r[5].value == "step02")
+    assert _fill(row[6]) == FILLS["regression"]
+
+
+@pytest.mark.usefixtures("workdir")
+def test_an_unknown_colouring_is_a_clear_error(store, monkeypatch, capsys):
+    add_runs(store, 1, metrics=1)
+    monkeypatch.setenv("HARNESS_SHEET_COLOURING", "rainbow")
+    assert main(["--store", "results.db", "publish"]) == 2
+    assert "detection, tolerance" in capsys.readouterr().err
