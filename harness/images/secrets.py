@@ -12,13 +12,13 @@ _CONTENT_RULES: tuple[tuple[str, re.Pattern[bytes]], ...] = (
     ("private key", re.compile(
         rb"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----\s+(?:[A-Za-z0-9+/=]+:[^\n]*\n)*\s*"
         rb"[A-Za-z0-9+/=]{40,}")),
+    # Key material, JSON-escaped: code that merely builds such a dict does not match.
     ("service-account JSON", re.compile(
-        rb'"type"\s*:\s*"service_account"[\s\S]{0,4000}"private_key"|'
-        rb'"private_key"[\s\S]{0,4000}"type"\s*:\s*"service_account"')),
+        rb'"private_key"\s*:\s*"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----\\n[A-Za-z0-9+/=]{40,}')),
     ("GitHub token", re.compile(rb"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{60,})\b")),
     ("Slack token", re.compile(rb"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("Slack webhook URL", re.compile(rb"https://hooks\.slack\.com/(?:services|workflows)/"
-                                     rb"[A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]+")),
+                                     rb"T[A-Z0-9]{6,}/[AB][A-Z0-9]{6,}/[A-Za-z0-9]{20,}")),
     ("AWS access key", re.compile(rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("Google API key", re.compile(rb"\bAIza[0-9A-Za-z_\-]{35}\b")),
 )
@@ -58,7 +58,8 @@ class SecretRules:
             found.append("build-only CA certificate")
         if not any(marker in data for marker in _MARKERS):
             return found
-        found.extend(kind for kind, pattern in _CONTENT_RULES if pattern.search(data))
+        found.extend(kind for kind, pattern in _CONTENT_RULES if pattern.search(data)
+                     and (kind != "service-account JSON" or b"service_account" in data))
         if _CERT.search(data) and not any(
             fnmatch.fnmatch(path, pattern) for pattern in self.allowed_certificates
         ):

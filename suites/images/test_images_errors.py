@@ -43,7 +43,7 @@ def test_secrets_in_a_leaky_image_are_found(client, config, tmp_path):
                     "-subj", "/CN=company-ca", "-keyout", str(context / "key.pem"),
                     "-out", str(context / "ca.pem")], check=True, capture_output=True)
     # Built at run time so that this file, copied into the images, holds no webhook URL.
-    webhook = "https://hooks.slack" + ".com/services/T01/B02/abc3"
+    webhook = "https://hooks.slack" + ".com/services/T01ABCDEF2/B01ABCDEF3/" + "aB3" * 8
     (context / "env").write_text(f"SLACK_WEBHOOK={webhook}\n", "utf-8")
     (context / "Dockerfile").write_text(
         f"FROM {config.os_base}\nCOPY repo /src\nCOPY key.pem /root/.ssh/id_rsa\n"

@@ -33,14 +33,16 @@ def test_private_key_found(key_pem):
     assert kinds_of("/home/harness/id_rsa", key_pem.read_bytes()) == ["private key"]
 
 
-def test_service_account_json_found(tmp_path):
-    """Service account json found."""
+def test_service_account_json_found(tmp_path, key_pem):
+    """A service-account file with its key is found; code building one without a key is not."""
     account = {"type": "service" + "_account", "project_id": "p", "private_key_id": "abc",
-               "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIE...\\n-----END PRIVATE KEY-----",
+               "private_key": key_pem.read_text("ascii"),
                "client_email": "x@p.iam.gserviceaccount.com"}
     path = tmp_path / "sa.json"
     path.write_text(json.dumps(account, indent=2), "utf-8")
     assert "service-account JSON" in kinds_of("/app/sa.json", path.read_bytes())
+    code = b'account = {"type": "service' + b'_account", "private_key": pem}'
+    assert not kinds_of("/app/make_account.py", code)
 
 
 # Fake tokens are assembled at run time: this file is copied into the images, whose secrets
@@ -48,7 +50,8 @@ def test_service_account_json_found(tmp_path):
 @pytest.mark.parametrize(("text", "kind"), [
     (b"token=gh" + b"p_" + b"a1B2" * 9, "GitHub token"),
     (b"SLACK=xo" + b"xb-123456789012-abcdefABCDEF", "Slack token"),
-    (b"url: https://hooks.slack" + b".com/services/T0000/B0000/XXXXXXXXXXXX", "Slack webhook URL"),
+    (b"url: https://hooks.slack" + b".com/services/T01ABCDEF2/B01ABCDEF3/" + b"aB3" * 8,
+     "Slack webhook URL"),
     (b"aws_access_key_id = AK" + b"IAIOSFODNN7EXAMPLE", "AWS access key"),
 ])
 def test_tokens_found(text, kind):
