@@ -24,6 +24,7 @@ DEBUG_DOCKERFILE = Path("images/debug/Dockerfile")
 WORK_DIR = Path(".harness/images")
 # What a build reads from the project (the rest is left out by .dockerignore anyway).
 PROJECT_FILES = ("pyproject.toml", "README.md", ".dockerignore", "harness", "backbone", "suites",
+                 "noxfile.py", ".github", ".ci",
                  "images")
 
 
