@@ -61,6 +61,7 @@ def lint(session: nox.Session) -> None:
     install(session, "ml,test,lint,workflows,report,detect,sheet")
     session.run("pylint", *LINTED, *session.posargs)
     session.run("actionlint", "-no-color")
+    session.run("harness", "images", "lint")
 
 
 @nox.session
@@ -128,6 +129,15 @@ def bisection(session: nox.Session) -> None:
     """`harness bisect` end to end on throwaway git repositories (slow: runs pytest per step)."""
     install(session, "ml,test")
     session.run("pytest", "suites/bisection", *session.posargs)
+
+
+@nox.session
+def images(session: nox.Session) -> None:
+    """Build the base and debug images, print their tables, check budgets, secrets and smoke
+    tests, then run the image tests (a Docker engine: images/engine/start-engine.sh)."""
+    install(session, "ml,test,images")
+    session.run("harness", "images", "build", *session.posargs)
+    session.run("pytest", "suites/images", "-p", "no:cacheprovider")
 
 
 def fashion_mnist_dir(session: nox.Session) -> Path:

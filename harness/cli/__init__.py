@@ -16,6 +16,7 @@ from harness import __version__
 # Modules are imported only to register their parsers; heavy imports live in their handlers.
 COMMANDS = (
     "harness.cli.results",
+    "harness.cli.images",
     "harness.cli.check",
     "harness.cli.bisect",
     "harness.cli.lint",
