@@ -58,7 +58,7 @@ def install(session: nox.Session, extras: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """pylint on our own code (10.00 expected); actionlint on the GitHub workflows."""
-    install(session, "ml,test,lint,workflows,report,detect,sheet")
+    install(session, "ml,test,lint,workflows,report,detect,sheet,images")
     session.run("pylint", *LINTED, *session.posargs)
     session.run("actionlint", "-no-color")
     session.run("harness", "images", "lint")
