@@ -82,9 +82,4 @@ def collect_environment() -> Environment:
     )
 
 
-def in_container() -> bool:
-    """True inside a Docker/OCI container."""
-    return Path("/.dockerenv").exists() or "container" in os.environ
-
-
-__all__ = ["collect_environment", "cpu_model", "ci_run_url", "in_container"]
+__all__ = ["collect_environment", "cpu_model", "ci_run_url"]

@@ -8,6 +8,7 @@ store as each test finishes.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -53,14 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="measure but do not write anything to the store",
     )
-    group.addoption("--harness-run-id", default=None, help=argparse_suppress())
-
-
-def argparse_suppress() -> str:
-    """Help text of internal options (argparse.SUPPRESS hides them)."""
-    import argparse  # pylint: disable=import-outside-toplevel
-
-    return argparse.SUPPRESS
+    group.addoption("--harness-run-id", default=None, help=argparse.SUPPRESS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
