@@ -10,11 +10,16 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT))
+from harness.settings import resolve  # noqa: E402  pylint: disable=wrong-import-position
+
+SETTINGS = resolve()
 TORCH_SPEC = os.environ.get("HARNESS_TORCH", "torch==2.13.0")
 TORCH_INDEX_URL = os.environ.get("HARNESS_TORCH_INDEX_URL", "")
 LINTED = ["harness", "backbone", "suites", "benchmarks", "noxfile.py"]
@@ -25,8 +30,7 @@ FASHION_MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-REPORT_DIR = ROOT / ".harness" / "report"
-SLACK_ENV = ("HARNESS_SLACK_WEBHOOK", "HARNESS_SLACK_WEBHOOK_FILE")
+REPORT_DIR = ROOT / SETTINGS.report_dir
 
 nox.options.sessions = ["lint", "unit"]
 nox.options.reuse_existing_virtualenvs = True
@@ -82,13 +86,13 @@ def services(session: nox.Session) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """The nightly job: train and evaluate every architecture on Fashion-MNIST, record, show
-    the run, publish every unpublished run (Google Sheets with credentials, else the .xlsx
-    workbook), then check against history (report in .harness/report/).
+    """The nightly job, in order: train and evaluate every architecture on Fashion-MNIST and
+    record; show the run; check against history (verdicts stored, reports in
+    .harness/report/, Slack on transitions); publish every unpublished run and the verdicts'
+    current state (Google Sheets with credentials, else the .xlsx workbook).
 
-    What was measured is shown, published and checked even when a test failed or publishing
-    failed; the session then fails at the end. `harness check` exits 1 on a new confirmed
-    regression, which fails the session too.
+    What was measured is shown, checked and published even when a test failed or a newly
+    confirmed regression was found; the session then fails at the end.
     """
     install(session, "ml,test,report,sheet,workbook")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
@@ -101,14 +105,14 @@ def integration(session: nox.Session) -> None:
     ):
         problems.append("integration tests failed (their measurements are recorded)")
     session.run("harness", "show")
+    slack = ["--slack"] if SETTINGS.slack_webhook or SETTINGS.slack_webhook_file else []
+    if not run_allowing(
+        session, 1, "harness", "check", "--new", "--markdown", str(REPORT_DIR / "summary.md"),
+        "--html", str(REPORT_DIR / "report.html"), *slack,
+    ):
+        problems.append("a regression was newly confirmed (see the report)")
     if not run_allowing(session, 2, "harness", "sync"):
         problems.append("publishing failed: results stay in the store, run `harness sync` later")
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    slack = ["--slack"] if any(os.environ.get(name) for name in SLACK_ENV) else []
-    session.run(
-        "harness", "check", "--new", "--markdown", str(REPORT_DIR / "summary.md"),
-        "--html", str(REPORT_DIR / "report.html"), *slack,
-    )
     if problems:
         session.error("; ".join(problems))
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.cli.publish import publish_runs
+from harness.stages.publish import publish_runs
 from harness.publish.retry import RetryPolicy
 from harness.publish.sheet import SheetTarget
 from harness.publish.workbook import WorkbookTarget
@@ -43,7 +43,7 @@ def publish_costs(folder: Path, metrics: int) -> dict:
     with SheetsServer() as server:
         key = server.create_spreadsheet()
         credentials = server.service_account_file(folder / "sa.json")
-        publish_runs(store, SheetTarget(key, credentials, server.url, policy), runs[:1], 5.0,
+        publish_runs(store, SheetTarget(key, credentials, server.url, policy), runs[:1],
                      _quiet)
         costs: dict = {"metrics": metrics, "first_writes": server.counts["write"],
                        "writes": [], "reads": [], "seconds": []}
@@ -51,7 +51,7 @@ def publish_costs(folder: Path, metrics: int) -> dict:
             server.reset_counts()
             target = SheetTarget(key, credentials, server.url, policy)
             started = time.perf_counter()
-            publish_runs(store, target, [run], 5.0, _quiet)
+            publish_runs(store, target, [run], _quiet)
             costs["seconds"].append(time.perf_counter() - started)
             costs["writes"].append(server.counts["write"])
             costs["reads"].append(server.counts["read"])
@@ -64,11 +64,11 @@ def publish_costs(folder: Path, metrics: int) -> dict:
 def workbook_costs(store: Store, runs: list, path: Path) -> float:
     """Median wall time of publishing one run to a workbook that holds the earlier ones."""
     workbook = WorkbookTarget(path)
-    publish_runs(store, workbook, runs[:1], 5.0, _quiet)
+    publish_runs(store, workbook, runs[:1], _quiet)
     seconds = []
     for run in runs[1:]:
         started = time.perf_counter()
-        publish_runs(store, workbook, [run], 5.0, _quiet)
+        publish_runs(store, workbook, [run], _quiet)
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)
 
@@ -82,12 +82,12 @@ def sync_cost(folder: Path, runs: int, metrics: int) -> dict:
         credentials = server.service_account_file(folder / "sa.json")
         target = SheetTarget(key, credentials, server.url, RetryPolicy())
         started = time.perf_counter()
-        done = publish_runs(store, target, store.unpublished_runs(target.name), 5.0, _quiet)
+        done = publish_runs(store, target, store.unpublished_runs(target.name), _quiet)
         seconds = time.perf_counter() - started
         counts = dict(server.counts)
     workbook = WorkbookTarget(folder / "sync.xlsx")
     started = time.perf_counter()
-    publish_runs(store, workbook, store.unpublished_runs(workbook.name), 5.0, _quiet)
+    publish_runs(store, workbook, store.unpublished_runs(workbook.name), _quiet)
     book_seconds = time.perf_counter() - started
     store.close()
     return {"runs": done, "metrics": metrics, "seconds": seconds, "writes": counts["write"],

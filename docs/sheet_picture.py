@@ -13,7 +13,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from harness.cli.publish import publish_runs
+from harness.stages.publish import publish_runs
 from harness.publish.workbook import WorkbookTarget
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.store import Store
@@ -115,7 +115,7 @@ def main() -> None:
         store = Store.open(str(Path(folder) / "results.db"))
         runs = record_demo(store)
         workbook = WorkbookTarget(Path(folder) / "regression-sheet.xlsx")
-        publish_runs(store, workbook, runs, 5.0, print)
+        publish_runs(store, workbook, runs, print)
         draw(workbook.path, OUTPUT)
         store.close()
     print(f"wrote {OUTPUT}")

@@ -221,22 +221,81 @@ class Verdict:  # pylint: disable=too-many-instance-attributes  # the evidence a
         data["kind"] = self.kind.value
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Verdict:
+        """Parse what `to_dict` wrote; unknown keys (from newer versions) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["kind"] = VerdictKind(str(values["kind"]))
+        return cls(**values)  # type: ignore[arg-type]
+
+
+class VerdictState(str, enum.Enum):
+    """Lifecycle of a stored verdict: suspected, then confirmed or retracted by later runs."""
+
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    RETRACTED = "retracted"
+
+
+class TriageState(str, enum.Enum):
+    """What a person said about a verdict."""
+
+    ACKNOWLEDGED = "acknowledged"
+    EXPECTED = "expected"
+    INVALID = "invalid"  # a false alarm: counts against the detector in `check --stats`
+    FIXED = "fixed"
+
 
 @dataclass(frozen=True)
-class Alert:
-    """Verdicts of one test that start at the same run: one message, not one per metric."""
+class Triage:
+    """A person's judgement of a verdict, with a note and an optional expiry."""
 
-    test: str
-    run_id: str
-    commit: str
-    verdicts: tuple[Verdict, ...]
+    state: TriageState
+    note: str = ""
+    fixed_by: str = ""
+    expires_at: datetime | None = None
+    triaged_at: datetime = field(default_factory=utc_now)
+
+    def active(self, now: datetime | None = None) -> bool:
+        """Whether the triage still holds (it has no expiry, or the expiry lies ahead)."""
+        return self.expires_at is None or self.expires_at > (now or utc_now())
 
     @property
-    def kinds(self) -> set[VerdictKind]:
-        """The distinct kinds among the grouped verdicts."""
-        return {verdict.kind for verdict in self.verdicts}
+    def label(self) -> str:
+        """'expected: new augmentation', 'fixed by abc123: ...'."""
+        head = self.state.value + (f" by {self.fixed_by[:10]}" if self.fixed_by else "")
+        return f"{head}: {self.note}" if self.note else head
+
+
+def verdict_key(test: str, metric: str, env_fingerprint: str, run_id: str, kind: str) -> str:
+    """The stable key of a verdict: series, environment segment, first bad run and kind."""
+    text = "\0".join((test, metric, env_fingerprint, run_id, kind))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    """A verdict as the store keeps it: the evidence, its lifecycle state and its triage."""
+
+    key: str
+    verdict: Verdict
+    state: VerdictState
+    first_seen_at: datetime
+    updated_at: datetime
+    triage: Triage | None = None
+    alerted_state: str = ""
 
     @property
-    def has_regression(self) -> bool:
-        """Whether any grouped verdict is a regression."""
-        return any(verdict.is_regression for verdict in self.verdicts)
+    def is_open(self) -> bool:
+        """Unconfirmed or confirmed (not retracted)."""
+        return self.state is not VerdictState.RETRACTED
+
+    def triaged(self, now: datetime | None = None) -> bool:
+        """Whether a person's triage holds for it now."""
+        return self.triage is not None and self.triage.active(now)
+
+    def fails(self, now: datetime | None = None) -> bool:
+        """A confirmed regression nobody has triaged: fails the nightly."""
+        return (self.verdict.is_regression and self.state is VerdictState.CONFIRMED
+                and not self.triaged(now))

@@ -1,4 +1,5 @@
-"""Slack incoming-webhook alerts: grouped verdicts with repro recipes, retried, URL kept secret.
+"""Slack incoming-webhook alerts on verdict transitions: one grouped message per nightly with
+what became suspected, confirmed or retracted, each once; retried; the URL kept secret.
 
 The webhook URL is a secret (anyone holding it can post): it comes from the environment
 (`HARNESS_SLACK_WEBHOOK`) or a file (`HARNESS_SLACK_WEBHOOK_FILE`), and is never printed,
@@ -16,10 +17,11 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from harness.records import Alert, VerdictKind
+from harness.records import StoredVerdict, VerdictState
+from harness.settings import BY_NAME
 
-WEBHOOK_ENV = "HARNESS_SLACK_WEBHOOK"
-WEBHOOK_FILE_ENV = "HARNESS_SLACK_WEBHOOK_FILE"
+WEBHOOK_ENV = BY_NAME["slack_webhook"].env[0]
+WEBHOOK_FILE_ENV = BY_NAME["slack_webhook_file"].env[0]
 _RETRIED = {408, 429, 500, 502, 503, 504}
 
 
@@ -58,6 +60,12 @@ class SlackWebhook:
                                  ) from None
         return cls(url, **options) if url else None
 
+    @classmethod
+    def from_settings(cls, settings, **options) -> SlackWebhook | None:
+        """The webhook the resolved settings name (URL, else the file holding it)."""
+        return cls.from_env({WEBHOOK_ENV: settings.slack_webhook,
+                             WEBHOOK_FILE_ENV: settings.slack_webhook_file}, **options)
+
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after and retry_after.strip().isdigit():
             return min(float(retry_after), 60.0)
@@ -88,29 +96,41 @@ class SlackWebhook:
         raise AlertError(f"Slack webhook failed after {self.attempts} attempts: {last}")
 
 
-def alert_message(alerts: list[Alert], title: str = "harness: regressions found") -> dict:
-    """A Slack message: one section per alert (test + run), its verdicts and repro recipe."""
+STATE_WORDS = {VerdictState.UNCONFIRMED: "suspected", VerdictState.CONFIRMED: "confirmed",
+               VerdictState.RETRACTED: "retracted"}
+
+
+def transition_message(items: list[StoredVerdict]) -> dict:
+    """One message for a nightly: regressions grouped by state, then by test and first bad
+    run, each with its change and (while open) its repro recipe."""
+    counts = {state: sum(item.state is state for item in items) for state in VerdictState}
+    title = "harness: " + ", ".join(f"{counts[state]} {STATE_WORDS[state]}"
+                                    for state in VerdictState if counts[state])
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
     lines = [title]
-    for alert in alerts:
+    groups: dict[tuple[VerdictState, str, str], list[StoredVerdict]] = {}
+    for item in items:
+        groups.setdefault((item.state, item.verdict.test, item.verdict.run_id), []).append(item)
+    for (state, test, _run), members in groups.items():
         rows = []
-        for verdict in alert.verdicts:
+        for item in members:
+            verdict = item.verdict
             pct = f"{verdict.change_pct:+.1f} %" if verdict.change_pct is not None else ""
-            rows.append(f"• {verdict.kind.value} `{verdict.metric}` {pct} "
+            rows.append(f"• {STATE_WORDS[state]} {verdict.kind.value} `{verdict.metric}` {pct} "
                         f"({verdict.baseline:.4g} → {verdict.value:.4g} {verdict.unit}), "
-                        f"confidence {verdict.confidence:.2f}")
-        worst = next((v for v in alert.verdicts if v.kind is VerdictKind.REGRESSION),
-                     alert.verdicts[0])
-        text = (f"*{alert.test}* at `{alert.commit[:10]}` (range `{worst.commit_range}`)\n"
-                + "\n".join(rows) + f"\n```{worst.repro}```")
+                        f"confidence {verdict.confidence:.2f}, verdict `{item.key[:8]}`")
+        first = members[0].verdict
+        text = (f"*{test}* at `{first.commit[:10]}` (range `{first.commit_range}`)\n"
+                + "\n".join(rows))
+        if state is not VerdictState.RETRACTED:
+            text += f"\n```{first.repro}```"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
-        lines.append(f"{alert.test} at {alert.commit[:10]}")
+        lines.append(f"{STATE_WORDS[state]}: {test} at {first.commit[:10]}")
     return {"text": "\n".join(lines), "blocks": blocks[:50]}
 
 
-def send_alerts(webhook: SlackWebhook, alerts: list[Alert]) -> int:
-    """Post the alerts that contain a regression as one message; how many were sent."""
-    regressions = [alert for alert in alerts if alert.has_regression]
-    if regressions:
-        webhook.post(alert_message(regressions))
-    return len(regressions)
+def send_transitions(webhook: SlackWebhook, items: list[StoredVerdict]) -> int:
+    """Post what changed as one message; how many verdicts it carried."""
+    if items:
+        webhook.post(transition_message(items))
+    return len(items)

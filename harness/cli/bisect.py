@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.errors import CommandError
+
 
 def register(subparsers) -> None:
     """Add the `bisect` subcommand."""
@@ -29,7 +31,6 @@ def run_bisect(args: argparse.Namespace) -> int:
     """Bisect and print the first bad commit."""
     # pylint: disable=import-outside-toplevel  # subcommand modules import lazily
     from harness.bisect import BisectError, bisect
-    from harness.cli import CommandError  # pylint: disable=cyclic-import
 
     if args.repeat < 1 or args.max_repeat < args.repeat:
         raise CommandError("--repeat must be >= 1 and --max-repeat >= --repeat")

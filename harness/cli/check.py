@@ -1,6 +1,7 @@
-"""`harness check`: detect regressions in the store's history or in imported histories.
+"""`harness check`: detect once over the history, keep the verdicts in the store, report.
 
-Exit codes: 0 nothing to report, 1 a (confirmed) regression was found, 2 error (bad input).
+Exit codes: 0 nothing new to fail on, 1 a regression became confirmed in this check and
+nobody has triaged it, 2 error (bad input). `--stats` prints the detector's record instead.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import json
 import os
 from pathlib import Path
 
-from harness.detect import DetectorConfig, detect, group_alerts, new_verdicts, series_from_store
-from harness.detect.changepoints import METHODS
-from harness.detect.imports import HistoryError, read_benchmark_json, read_csv
-from harness.records import Verdict
+from harness.cli.output import console
+from harness.cli.results import open_existing
+from harness.errors import EXIT_FINDING, EXIT_OK, CommandError
+from harness.records import StoredVerdict
+from harness.settings import add_options, options_from, resolve
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -21,123 +23,198 @@ SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 def register(subparsers) -> None:
     """Add the `check` subcommand."""
     parser = subparsers.add_parser(
-        "check", help="detect regressions (exit 1 if any), improvements, outliers, env changes",
+        "check", help="detect regressions, keep verdicts in the store (exit 1 on a newly "
+                      "confirmed, untriaged regression)",
         description="Detect persistent shifts per test x metric x environment against each "
-                    "series' own noise. Exit 0: nothing to report, 1: regression, 2: error.")
+                    "series' own noise, and bring the stored verdicts up to date: suspected "
+                    "(unconfirmed), confirmed, or retracted. Exit 0: nothing new, 1: a "
+                    "regression was newly confirmed and nobody triaged it, 2: error.")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--from-csv", type=Path, metavar="PATH",
-                        help="CSV with columns run,commit,test,metric,value,higher_is_better,env")
+                        help="CSV with columns run,commit,test,metric,value,higher_is_better,env"
+                             " (not stored: every verdict counts as new)")
     source.add_argument("--from-benchmark-json", type=Path, nargs="+", metavar="PATH",
-                        help="pytest-benchmark JSON files, one per run")
+                        help="pytest-benchmark JSON files, one per run (not stored)")
     parser.add_argument("--new", action="store_true",
-                        help="only verdicts that appear with the newest run (nightly alerting)")
+                        help="print only what changed since the last check (nightly)")
     parser.add_argument("--format", choices=("table", "json", "markdown"), default="table",
                         help="stdout format; json prints one object per verdict per line")
     parser.add_argument("--markdown", type=Path, metavar="PATH",
-                        help=f"also write a Markdown summary here (default: ${SUMMARY_ENV} "
-                             "when set)")
+                        help=f"also write a Markdown summary here (and append it to "
+                             f"${SUMMARY_ENV} when that is set)")
     parser.add_argument("--html", type=Path, metavar="PATH",
                         help="also write an HTML report with trend plots (extra `report`)")
     parser.add_argument("--slack", action="store_true",
-                        help="post regressions to the Slack webhook in $HARNESS_SLACK_WEBHOOK "
-                             "(or the file named by $HARNESS_SLACK_WEBHOOK_FILE)")
+                        help="post what changed (newly suspected, confirmed or retracted "
+                             "regressions, each once) to the Slack webhook in "
+                             "$HARNESS_SLACK_WEBHOOK or $HARNESS_SLACK_WEBHOOK_FILE")
     parser.add_argument("--fail-on-unconfirmed", action="store_true",
-                        help="also exit 1 (and alert) on an unconfirmed regression: the newest "
-                             "run alone jumped; by default it is shown but waits for a second "
-                             "run to confirm it")
-    parser.add_argument("--method", choices=METHODS, default=DetectorConfig.method,
-                        help="change-point engine (pelt needs the `detect` extra)")
+                        help="also exit 1 on a newly suspected regression: the newest run "
+                             "alone jumped; by default it waits for later runs to confirm it")
+    parser.add_argument("--stats", action="store_true",
+                        help="print the detector's record from triage (alarms marked invalid "
+                             "per metric kind) and exit")
+    parser.add_argument("--days", type=int, default=90,
+                        help="with --stats: the window in days (default 90)")
+    add_options(parser, ["detect_method"])
     parser.set_defaults(handler=run_check)
 
 
-def _load_series(args: argparse.Namespace):
-    from harness.cli import CommandError  # pylint: disable=import-outside-toplevel,cyclic-import
-    from harness.cli.results import open_existing  # pylint: disable=import-outside-toplevel
+def _json_line(item: StoredVerdict) -> str:
+    data = item.verdict.to_dict()
+    verdict = item.verdict
+    data["run"] = int(verdict.run_id) if verdict.run_id.isdigit() else verdict.run_id
+    data |= {"key": item.key, "state": item.state.value,
+             "triage": item.triage.label if item.triage and item.triaged() else ""}
+    return json.dumps(data, sort_keys=True)
+
+
+def _print_table(result, only_news: bool) -> None:
+    # pylint: disable=import-outside-toplevel  # rich tables only when printing
+    from rich.table import Table
+
+    from harness.report.rows import (CHANGE_WORDS, CONFIDENCE_NOTE, STORED_COLUMNS,
+                                     stored_cells, stored_headline)
+
+    out = console()
+    out.print(stored_headline(list(result.verdicts), len(result.series)))
+    news = result.news
+    shown = [t.after for t in news] if only_news else result.open
+    if news:
+        out.print("Since the last check:")
+        for transition in news:
+            verdict = transition.after.verdict
+            out.print(f"  {CHANGE_WORDS[transition.change]}: {verdict.kind.value} "
+                      f"{verdict.test} {verdict.metric} (verdict {transition.after.key[:8]}, "
+                      f"now {transition.after.state.value})", soft_wrap=True)
+    elif only_news:
+        out.print("Nothing changed since the last check.")
+    if shown:
+        table = Table()
+        for column in STORED_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for item in shown:
+            table.add_row(*stored_cells(item))
+        out.print(table)
+        out.print(CONFIDENCE_NOTE, soft_wrap=True)
+
+
+def _write_reports(args: argparse.Namespace, result) -> None:
+    # pylint: disable=import-outside-toplevel  # publishers load only when asked for
+    from harness.report.markdown import markdown_report
+
+    text = markdown_report(list(result.verdicts), len(result.series), result.news)
+    if args.markdown:
+        _write(args.markdown, text, append=False)
+    if os.environ.get(SUMMARY_ENV):
+        _write(Path(os.environ[SUMMARY_ENV]), text, append=True)
+    if args.html:
+        try:
+            from harness.report.html import write_html
+        except ImportError as error:
+            raise CommandError(f"the HTML report needs matplotlib: pip install "
+                               f"'harness[report]' ({error})") from error
+        try:
+            args.html.parent.mkdir(parents=True, exist_ok=True)
+            write_html(args.html, list(result.series), [v.verdict for v in result.open])
+        except OSError as error:
+            raise CommandError(f"cannot write {args.html}: {error.strerror}") from error
+
+
+def _write(path: Path, text: str, append: bool) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a" if append else "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror}") from error
+
+
+def _alert(store, settings, include_unconfirmed: bool) -> None:
+    # pylint: disable=import-outside-toplevel  # Slack only when asked for
+    from harness.alerts.slack import AlertError, SlackWebhook, send_transitions
+    from harness.detect.lifecycle import to_alert
+
+    try:
+        webhook = SlackWebhook.from_settings(settings)
+        if webhook is None:
+            raise CommandError("--slack: no webhook configured (set HARNESS_SLACK_WEBHOOK "
+                               "or HARNESS_SLACK_WEBHOOK_FILE)")
+        chosen = to_alert(store.verdicts(), include_unconfirmed=include_unconfirmed)
+        if chosen:
+            send_transitions(webhook, chosen)
+            store.mark_alerted({item.key: item.state.value for item in chosen})
+    except AlertError as error:
+        raise CommandError(str(error)) from None
+
+
+def _stats(store, days: int) -> int:
+    # pylint: disable=import-outside-toplevel  # rich tables only when printing
+    from rich.table import Table
+
+    from harness.stages.triage import detector_record
+
+    rows = detector_record(store.verdicts(), days)
+    out = console()
+    out.print(f"The detector's record over the last {days} days (from triage):")
+    table = Table()
+    for column in ("metric kind", "alarms", "confirmed", "retracted", "triaged", "invalid",
+                   "expected", "acknowledged", "fixed", "false alarms"):
+        table.add_column(column, justify="left" if column == "metric kind" else "right")
+    for row in rows:
+        share = "-" if row.false_alarm_share is None else f"{100 * row.false_alarm_share:.0f} %"
+        table.add_row(row.metric_kind, *(str(n) for n in (
+            row.alarms, row.confirmed, row.retracted, row.triaged, row.invalid, row.expected,
+            row.acknowledged, row.fixed)), share)
+    out.print(table if rows else "No alarms in that window.")
+    out.print("false alarms: alarms marked invalid among the triaged ones", soft_wrap=True)
+    return EXIT_OK
+
+
+def _imported(args: argparse.Namespace):
+    # pylint: disable=import-outside-toplevel  # importers only when importing
+    from harness.detect.imports import HistoryError, read_benchmark_json, read_csv
 
     try:
         if args.from_csv:
             return read_csv(args.from_csv)
-        if args.from_benchmark_json:
-            return read_benchmark_json(args.from_benchmark_json)
+        return read_benchmark_json(args.from_benchmark_json)
     except HistoryError as error:
         raise CommandError(str(error)) from error
-    return series_from_store(open_existing(args))
-
-
-def _json_line(verdict: Verdict) -> str:
-    data = verdict.to_dict()
-    data["run"] = int(verdict.run_id) if verdict.run_id.isdigit() else verdict.run_id
-    return json.dumps(data, sort_keys=True)
-
-
-def _print_table(verdicts: list[Verdict], series_count: int) -> None:
-    from rich.table import Table  # pylint: disable=import-outside-toplevel
-
-    from harness.cli.output import console  # pylint: disable=import-outside-toplevel
-    from harness.report.rows import COLUMNS, cells, headline  # pylint: disable=import-outside-toplevel
-
-    out = console()
-    out.print(headline(verdicts, series_count))
-    if verdicts:
-        table = Table()
-        for column in COLUMNS:
-            table.add_column(column)
-        for verdict in verdicts:
-            table.add_row(*cells(verdict))
-        out.print(table)
-
-
-def failing(verdicts: list[Verdict], include_unconfirmed: bool = False) -> list[Verdict]:
-    """The regressions that fail the check (and are alerted)."""
-    return [v for v in verdicts if v.is_regression and (v.confirmed or include_unconfirmed)]
-
-
-def _publish(args: argparse.Namespace, series_list, verdicts: list[Verdict]) -> None:
-    # pylint: disable=import-outside-toplevel  # publishers load only when asked for
-    from harness.cli import CommandError  # pylint: disable=cyclic-import
-    from harness.report.markdown import markdown_report
-
-    target = args.markdown or (Path(os.environ[SUMMARY_ENV])
-                               if os.environ.get(SUMMARY_ENV) else None)
-    if target is not None:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(markdown_report(verdicts, len(series_list)))
-    if args.html:
-        try:
-            from harness.report.html import write_html
-            write_html(args.html, series_list, verdicts)
-        except ImportError as error:
-            raise CommandError(f"the HTML report needs matplotlib: pip install "
-                               f"'harness[report]' ({error})") from error
-    if args.slack:
-        from harness.alerts.slack import AlertError, SlackWebhook, send_alerts
-        try:
-            webhook = SlackWebhook.from_env()
-            if webhook is None:
-                raise CommandError("--slack: no webhook configured (set HARNESS_SLACK_WEBHOOK "
-                                   "or HARNESS_SLACK_WEBHOOK_FILE)")
-            send_alerts(webhook, group_alerts(failing(verdicts, args.fail_on_unconfirmed)))
-        except AlertError as error:
-            raise CommandError(str(error)) from None
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Detect, print, publish; exit 1 when a reported verdict is a regression."""
-    from harness.cli import CommandError  # pylint: disable=import-outside-toplevel,cyclic-import
-    from harness.report.markdown import markdown_report  # pylint: disable=import-outside-toplevel
+    """Detect, store the transitions, print and report; exit 1 on a newly confirmed
+    untriaged regression."""
+    # pylint: disable=import-outside-toplevel  # detection loads only when checking
+    from harness.report.markdown import markdown_report
+    from harness.stages.check import check_imported, check_store
 
-    series_list = _load_series(args)
-    config = DetectorConfig(method=args.method)
+    settings = resolve(options_from(args))
+    imported = bool(args.from_csv or args.from_benchmark_json)
+    if args.stats:
+        if imported:
+            raise CommandError("--stats reads the store's triage; it takes no imported history")
+        return _stats(open_existing(args), args.days)
     try:
-        verdicts = new_verdicts(series_list, config) if args.new else detect(series_list, config)
+        if imported:
+            result = check_imported(_imported(args), settings,
+                                    fail_on_unconfirmed=args.fail_on_unconfirmed)
+        else:
+            store = open_existing(args)
+            result = check_store(store, settings, fail_on_unconfirmed=args.fail_on_unconfirmed)
     except ImportError as error:
         raise CommandError(str(error)) from error
     if args.format == "json":
-        for verdict in verdicts:
-            print(_json_line(verdict))
+        for item in ([t.after for t in result.news] if args.new else result.open):
+            print(_json_line(item))
     elif args.format == "markdown":
-        print(markdown_report(verdicts, len(series_list)), end="")
+        print(markdown_report(list(result.verdicts), len(result.series), result.news), end="")
     else:
-        _print_table(verdicts, len(series_list))
-    _publish(args, series_list, verdicts)
-    return 1 if failing(verdicts, args.fail_on_unconfirmed) else 0
+        _print_table(result, args.new)
+    _write_reports(args, result)
+    if args.slack:
+        if imported:
+            raise CommandError("--slack needs the store (it remembers what was alerted)")
+        _alert(store, settings, args.fail_on_unconfirmed)
+    return EXIT_FINDING if result.failing else EXIT_OK

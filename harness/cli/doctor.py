@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 from pathlib import Path
 
 from harness.cli.output import console
-
-# The sheet publisher may offer a sharing check: check_access(sheet_key, credentials_path)
-# returning None when the service account can open the spreadsheet, else what is wrong.
-SHEET_ACCESS_HOOK = ("harness.publish.sheet", "check_access")
+from harness.errors import EXIT_FINDING, EXIT_OK
 
 
 def register(subparsers) -> None:
@@ -25,42 +20,34 @@ def register(subparsers) -> None:
     doctor.set_defaults(handler=doctor_command)
 
 
-def _sheet_settings() -> tuple[str | None, Path | None]:
-    """The spreadsheet key and credentials path, as the sheet publisher resolves them."""
+def _access_check(settings):
+    """The sheet publisher's sharing check, bound to the configured endpoint and timeout;
+    None when the `sheet` extra is not installed."""
     try:
-        settings = importlib.import_module("harness.publish.settings").resolve_settings()
-    except ImportError:
-        key = os.environ.get("HARNESS_SHEET_KEY", "").strip() or None
-        path = (os.environ.get("HARNESS_SHEET_CREDENTIALS", "").strip()
-                or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip())
-        return key, Path(path).expanduser() if path else None
-    return settings.sheet_key, settings.credentials_path
-
-
-def _access_hook():
-    module, name = SHEET_ACCESS_HOOK
-    try:
-        return getattr(importlib.import_module(module), name, None)
+        from harness.publish.sheet import check_access  # pylint: disable=import-outside-toplevel
     except ImportError:
         return None
+    return lambda key, path: check_access(key, path, settings.sheets_endpoint,
+                                          settings.sheet_timeout)
 
 
 def doctor_command(args: argparse.Namespace) -> int:
     """Run every check, print one line each; exit 1 when a required check fails."""
-    # pylint: disable=import-outside-toplevel,cyclic-import  # CLI modules import lazily
+    # pylint: disable=import-outside-toplevel  # CLI modules import lazily
     from harness import doctor
-    from harness.cli import EXIT_FINDING, EXIT_OK, CommandError
-    from harness.store.locate import redact, resolve_store_target, to_url
+    from harness.publish.settings import publish_settings
+    from harness.settings import options_from, resolve
+    from harness.store.locate import redact, to_url
 
-    try:
-        url = to_url(resolve_store_target(args.store))
-        sheet_key, credentials = _sheet_settings()
-    except ValueError as error:
-        raise CommandError(str(error)) from error
+    settings = resolve(options_from(args))
+    url = to_url(settings.store)
+    chosen = publish_settings(settings)
+    sheet_key, credentials = chosen.sheet_key, chosen.credentials_path
     checks = [
         *doctor.check_torch(require_gpu=args.gpu),
         doctor.check_store(url, redact(url)),
-        *doctor.check_sheet(sheet_key, credentials, _access_hook() if sheet_key else None),
+        *doctor.check_sheet(sheet_key, credentials, _access_check(settings) if sheet_key
+                            else None),
         doctor.check_docker(required=args.docker),
         *doctor.check_git(Path.cwd()),
     ]

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.cli import EXIT_FINDING, EXIT_OK, CommandError
 from harness.cli.output import console
+from harness.errors import EXIT_FINDING, EXIT_OK, CommandError
 
 
 def register(subparsers: Any) -> None:

@@ -12,8 +12,10 @@ import argparse
 from pathlib import Path
 
 from harness.cli.output import console
+from harness.errors import EXIT_FINDING, EXIT_OK
+from harness.settings import BY_NAME, add_options, resolve
 
-DEFAULT_BASELINE = ".pylint-baseline.json"
+DEFAULT_BASELINE = str(BY_NAME["lint_baseline"].default)
 
 
 def register(subparsers) -> None:
@@ -23,8 +25,7 @@ def register(subparsers) -> None:
     )
     lint.add_argument("paths", nargs="*", help="files or packages to lint (default: "
                       "[tool.harness] lint_paths, else the current folder)")
-    lint.add_argument("--baseline", metavar="FILE", help="baseline JSON (default: [tool.harness] "
-                      f"lint_baseline, else {DEFAULT_BASELINE})")
+    add_options(lint, ["lint_baseline"])
     lint.add_argument("--update-baseline", action="store_true",
                       help="write the baseline: create it, or lower counts that fell")
     lint.add_argument("--allow-increase", action="store_true",
@@ -36,24 +37,13 @@ def register(subparsers) -> None:
 
 
 def _settings(args: argparse.Namespace) -> tuple[list[str], Path]:
-    # pylint: disable=import-outside-toplevel,cyclic-import  # CLI modules import lazily
-    from harness.cli import CommandError
-    from harness.store.locate import project_config
-
-    try:
-        config = project_config()
-    except ValueError as error:
-        raise CommandError(str(error)) from error
-    paths = args.paths or config.get("lint_paths") or ["."]
-    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-        raise CommandError("[tool.harness] lint_paths must be a list of paths")
-    return paths, Path(args.baseline or config.get("lint_baseline") or DEFAULT_BASELINE)
+    settings = resolve({"lint_paths": args.paths or None, "lint_baseline": args.lint_baseline})
+    return list(settings.lint_paths), Path(settings.lint_baseline)
 
 
 def lint_command(args: argparse.Namespace) -> int:
     """Run pylint, compare with the baseline, report; optionally write the baseline."""
-    # pylint: disable=import-outside-toplevel,cyclic-import  # CLI modules import lazily
-    from harness.cli import EXIT_FINDING, EXIT_OK, CommandError
+    # pylint: disable=import-outside-toplevel  # CLI modules import lazily
     from harness.lint.baseline import load_baseline
     from harness.lint.pylint_run import LintError, run_pylint
     from harness.lint.ratchet import compare
@@ -92,8 +82,7 @@ def _print_findings(result) -> None:
 
 def _update(args: argparse.Namespace, path: Path, baseline, result, summary: str) -> int:
     """Write the baseline: create it, or tighten it; loosen it only with --allow-increase."""
-    # pylint: disable=import-outside-toplevel,cyclic-import  # CLI modules import lazily
-    from harness.cli import EXIT_FINDING, EXIT_OK
+    # pylint: disable=import-outside-toplevel  # CLI modules import lazily
     from harness.lint.baseline import save_baseline
     from harness.lint.ratchet import tightened
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from harness.cli.output import console, format_value, run_heading
+from harness.errors import CommandError
 from harness.store import Store, StoreError
 
 
@@ -23,8 +24,6 @@ def register(subparsers) -> None:
 
 def open_existing(args: argparse.Namespace) -> Store:
     """The store the user named, which must exist already."""
-    from harness.cli import CommandError  # pylint: disable=import-outside-toplevel,cyclic-import
-
     try:
         return Store.open(args.store, create=False)
     except (StoreError, ValueError) as error:
@@ -33,7 +32,6 @@ def open_existing(args: argparse.Namespace) -> Store:
 
 def show_run(args: argparse.Namespace) -> int:
     """Print a run's heading, then a table of its measurements."""
-    from harness.cli import CommandError  # pylint: disable=import-outside-toplevel,cyclic-import
     from rich.table import Table  # pylint: disable=import-outside-toplevel
 
     store = open_existing(args)
@@ -74,7 +72,6 @@ def show_run(args: argparse.Namespace) -> int:
 
 def show_history(args: argparse.Namespace) -> int:
     """Print one metric of one test across runs, oldest first."""
-    from harness.cli import CommandError  # pylint: disable=import-outside-toplevel,cyclic-import
     from rich.table import Table  # pylint: disable=import-outside-toplevel
 
     store = open_existing(args)

@@ -1,15 +1,10 @@
 """Regression detection: series per (test, metric, environment) ──► verdicts.
 
-Reads records (from the store or imported files), never the sheet or reports.
+Reads records (from the store or imported files), never the sheet or reports; the check
+stage (harness.stages.check) keeps the verdicts in the store with their lifecycle.
 """
 
-from harness.detect.api import (
-    detect,
-    detect_all,
-    detect_run_verdicts,
-    group_alerts,
-    new_verdicts,
-)
+from harness.detect.api import detect, detect_all
 from harness.detect.classify import detect_series
 from harness.detect.config import DetectorConfig
 from harness.detect.series import Point, Series, SeriesBuilder, series_from_store
@@ -21,9 +16,6 @@ __all__ = [
     "SeriesBuilder",
     "detect",
     "detect_all",
-    "detect_run_verdicts",
     "detect_series",
-    "group_alerts",
-    "new_verdicts",
     "series_from_store",
 ]

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import SettingsError
 from harness.plugin.recorder import RunRecorder, new_run_id
 from harness.plugin.rng import capture_states, restore_states, seed_for, seed_loaded
+from harness.settings import SETTINGS, Settings, resolve
 
 # Records, measuring and the store are imported only once something is measured, so a session
 # that measures nothing pays almost nothing for the plugin (benchmarks/foundation.py).
@@ -22,7 +24,7 @@ from harness.plugin.rng import capture_states, restore_states, seed_for, seed_lo
 
 RECORDER_KEY = pytest.StashKey[RunRecorder]()
 RNG_STATE_KEY = pytest.StashKey[dict]()
-DEFAULT_SEED = 1234
+SETTINGS_KEY = pytest.StashKey[Settings]()
 
 MARKERS = (
     "gpu: needs a CUDA GPU; skipped with a reason where none is visible",
@@ -34,21 +36,12 @@ MARKERS = (
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Command-line options of the plugin."""
     group = parser.getgroup("harness", "harness: record speed and accuracy")
-    group.addoption(
-        "--harness-store",
-        default=None,
-        help="results store: a path (SQLite) or SQLAlchemy URL "
-        "(default: $HARNESS_STORE, [tool.harness] store, .harness/results.db)",
-    )
-    group.addoption(
-        "--harness-device",
-        default=None,
-        help="device for the `device` fixture: auto, cpu, cuda, cuda:N (default: $HARNESS_DEVICE "
-        "or auto)",
-    )
-    group.addoption(
-        "--harness-seed", type=int, default=None, help="base seed for per-test RNG seeds"
-    )
+    for setting in SETTINGS:
+        if setting.pytest:
+            where = ", ".join([*(f"${name}" for name in setting.env),
+                               *([f"[tool.harness] {setting.key}"] if setting.key else [])])
+            group.addoption(setting.pytest, dest=f"harness_{setting.name}", default=None,
+                            help=f"{setting.help} (default: {where}, else {setting.default!r})")
     group.addoption(
         "--harness-no-record",
         action="store_true",
@@ -61,6 +54,13 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register markers and set up the run recorder (nothing is opened yet)."""
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    try:
+        settings = resolve({setting.name: config.getoption(f"harness_{setting.name}")
+                            for setting in SETTINGS if setting.pytest},
+                           table=None)
+    except SettingsError as error:
+        raise pytest.UsageError(f"harness: {error}") from None
+    config.stash[SETTINGS_KEY] = settings
     workerinput = getattr(config, "workerinput", None)
     run_id = (
         (workerinput or {}).get("harness_run_id")
@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         or new_run_id()
     )
     config.stash[RECORDER_KEY] = RunRecorder(
-        store_target=config.getoption("harness_store"),
+        store_target=settings.store,
         run_id=run_id,
         rootdir=Path(str(config.rootpath)),
         enabled=not config.getoption("harness_no_record"),
@@ -82,8 +82,7 @@ def pytest_configure_node(node) -> None:
 
 
 def _base_seed(config: pytest.Config) -> int:
-    seed = config.getoption("harness_seed")
-    return DEFAULT_SEED if seed is None else seed
+    return int(config.stash[SETTINGS_KEY].seed)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -105,8 +104,8 @@ def _no_gpu_reason(config: pytest.Config) -> str:
         return "needs a CUDA GPU: torch is not installed"
     if not torch.cuda.is_available():
         return "needs a CUDA GPU: torch.cuda.is_available() is False"
-    requested = config.getoption("harness_device")
-    if requested and requested.strip().lower() == "cpu":
+    requested = str(config.stash[SETTINGS_KEY].device)
+    if requested.strip().lower() == "cpu":
         return "needs a CUDA GPU: --harness-device=cpu"
     return ""
 
@@ -183,7 +182,7 @@ def device(pytestconfig: pytest.Config):
     $HARNESS_DEVICE override)."""
     from harness.plugin.fixtures import resolve_device
 
-    return resolve_device(pytestconfig.getoption("harness_device"))
+    return resolve_device(str(pytestconfig.stash[SETTINGS_KEY].device))
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ from harness.measure.gpus import device_for_worker
 from harness.measure.timing import PeakMemory, SpeedResult, synced, synchronizer, time_rounds
 from harness.records import Measurement, MeasurementStatus
 
-DEVICE_ENV = "HARNESS_DEVICE"
-
-
 def resolve_device(requested: str | None):
-    """A torch.device: the requested one, else CUDA when available, else CPU."""
+    """A torch.device: the requested one (the `device` setting), else CUDA when available,
+    else CPU."""
     import torch  # pylint: disable=import-outside-toplevel  # only tests that ask for a device
 
-    choice = (requested or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
+    choice = (requested or "auto").strip().lower()
     if choice == "auto":
         if not torch.cuda.is_available():
             return torch.device("cpu")

@@ -5,8 +5,9 @@ same content. Tabs:
 
 - `Runs`: long format, one row per (run, test, metric), keyed by `row_key` for exactly-once.
 - `Summary`: wide format, one row per run (newest first), one column per test/metric; a cell
-  is coloured when its change is flagged (regression red, improvement green, outlier grey).
-- `Regressions`: one row per flagged change (rows come from detection as simple dicts).
+  is styled by the stored verdict of its run (see STYLES and the `Legend` tab).
+- `Regressions`: one row per stored verdict, kept up to date in place (state, triage).
+- `Legend`: what each style means.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from datetime import datetime
 
 from harness.records import Measurement, MeasurementStatus, Run, as_finite_float
 
-RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB = "Runs", "Summary", "Regressions"
-TABS = (RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB)
+RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB, LEGEND_TAB = "Runs", "Summary", "Regressions", "Legend"
+TABS = (RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB, LEGEND_TAB)
 
 RUNS_HEADER = (
     "key", "date", "run", "commit", "branch", "device", "test", "metric",
@@ -27,30 +28,46 @@ RUNS_HEADER = (
 )
 SUMMARY_FIXED = ("date", "commit", "subject", "branch", "device", "run")
 REGRESSIONS_HEADER = (
-    "key", "date", "run", "commit", "test", "metric", "verdict", "change_pct",
-    "previous", "value", "unit", "confidence", "suspect_commits", "repro",
+    "key", "date", "run", "commit", "test", "metric", "kind", "state", "change_pct",
+    "previous", "value", "unit", "confidence", "min_change", "suspect_commits", "triage",
+    "repro",
 )
+LEGEND_HEADER = ("style", "meaning")
 # Columns that hold each tab's unique key (read back after an ambiguous write), 0-based.
-KEY_COLUMN = {RUNS_TAB: 0, SUMMARY_TAB: SUMMARY_FIXED.index("run"), REGRESSIONS_TAB: 0}
+KEY_COLUMN = {RUNS_TAB: 0, SUMMARY_TAB: SUMMARY_FIXED.index("run"), REGRESSIONS_TAB: 0,
+              LEGEND_TAB: 0}
 # Columns frozen on the left of each tab, so a reader always sees what a row is.
-FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1}
+FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 NUMBER_FORMAT = "0.0#####"
 PERCENT_FORMAT = "0.0"
 
-# Flag -> background colour (RGB hex). "invalid" marks a value that was NaN/inf/not a number.
-FILLS = {
-    "regression": "F4CCCC",
-    "improvement": "D9EAD3",
-    "outlier": "D9D9D9",
-    "invalid": "FFF2CC",
+# Style -> (background colour as RGB hex, what it means). Each verdict state looks different.
+STYLES = {
+    "regression": ("E06666", "confirmed regression: later runs confirmed the change; untriaged"),
+    "unconfirmed": ("F9CB9C", "suspected change: the newest run alone moved; the next runs "
+                              "confirm or retract it"),
+    "improvement": ("93C47D", "confirmed improvement"),
+    "outlier": ("D9D9D9", "outlier: one run off, the next ones back at the level"),
+    "triaged": ("9FC5E8", "triaged by a person (acknowledged, expected, invalid or fixed): "
+                          "see the cell's note and the Regressions tab"),
+    "invalid": ("FFF2CC", "invalid value: NaN, infinite or not a number"),
 }
+FILLS = {name: colour for name, (colour, _meaning) in STYLES.items()}
 HEADER_FILL = "E8EAED"
 
-Flags = Mapping[tuple[str, str, str], str]
-"""(run_id, test, metric) -> "regression" | "improvement" | "outlier" (from detection or
-`change_flags`)."""
+
+@dataclass(frozen=True)
+class Mark:
+    """How a verdict shows on a Summary cell: a style (STYLES) and a note."""
+
+    flag: str
+    note: str = ""
+
+
+Flags = Mapping[tuple[str, str, str], Mark]
+"""(run_id, test, metric) -> the Mark of the stored verdict whose first bad run it is."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class Cell:
     value: str | float | datetime | None
     kind: str = "text"  # "text", "number" or "date"
     flag: str | None = None
+    note: str | None = None
 
     @property
     def number_format(self) -> str | None:
@@ -168,37 +186,51 @@ def summary_row(records: RunRecords, flags: Flags | None = None) -> SummaryRow:
     metrics = {}
     for item in records.measurements:
         cell = number(item.value)
-        flag = flags.get((run.run_id, item.test, item.metric)) or cell.flag
-        metrics[metric_column(item.test, item.metric)] = Cell(cell.value, "number", flag)
+        mark = flags.get((run.run_id, item.test, item.metric))
+        flag = mark.flag if mark else cell.flag
+        metrics[metric_column(item.test, item.metric)] = Cell(
+            cell.value, "number", flag, mark.note if mark and mark.note else None)
     return SummaryRow(run.run_id, run.started_at.replace(tzinfo=None), fixed, metrics)
 
 
 def regression_rows(items: Iterable[Mapping[str, object]]) -> list[KeyedRow]:
-    """Regressions tab rows from simple dicts keyed by REGRESSIONS_HEADER names.
-
-    Missing fields stay empty; `key` defaults to a hash of run, test, metric and verdict.
-    """
+    """Regressions tab rows from simple dicts keyed by REGRESSIONS_HEADER names (and `flag`,
+    the style of the state cell). Missing fields stay empty; `key` is required."""
     rows = []
     for item in items:
-        key = str(item.get("key") or _verdict_key(item))
+        key = str(item["key"])
         cells = []
         for column in REGRESSIONS_HEADER:
-            value = key if column == "key" else item.get(column)
+            value = item.get(column)
             if isinstance(value, datetime):
                 cells.append(date(value))
-            elif column in ("change_pct", "previous", "value", "confidence") and value not in (
-                None, ""
-            ):
+            elif column in ("change_pct", "previous", "value", "confidence", "min_change") and \
+                    value not in (None, ""):
                 cells.append(number(value))
+            elif column == "state":
+                flag = item.get("flag")
+                cells.append(Cell("" if value is None else str(value), "text",
+                                  str(flag) if flag else None))
             else:
                 cells.append(text(value))
         rows.append(KeyedRow(key, tuple(cells)))
     return rows
 
 
-def _verdict_key(item: Mapping[str, object]) -> str:
-    parts = "\0".join(str(item.get(name, "")) for name in ("run", "test", "metric", "verdict"))
-    return "v" + hashlib.sha1(parts.encode(), usedforsecurity=False).hexdigest()[:19]
+def legend_rows() -> list[KeyedRow]:
+    """The Legend tab: one row per style, in its own colour."""
+    return [KeyedRow(name, (Cell(name, "text", name), text(meaning)))
+            for name, (_colour, meaning) in STYLES.items()]
+
+
+@dataclass(frozen=True)
+class Restyle:
+    """A Summary cell of an already published run whose verdict style changed (mark None:
+    back to plain)."""
+
+    run_id: str
+    column: str
+    mark: Mark | None
 
 
 def change_pct(value: float | None, previous: float | None) -> float | None:
@@ -206,27 +238,6 @@ def change_pct(value: float | None, previous: float | None) -> float | None:
     if value is None or previous is None or previous == 0:
         return None
     return (value - previous) / abs(previous) * 100.0
-
-
-def change_flags(
-    batch: Iterable[RunRecords], tolerance_pct: float
-) -> dict[tuple[str, str, str], str]:
-    """Flags by change against the previous run beyond `tolerance_pct`, direction-aware.
-
-    A change in the metric's better direction is an improvement, in the other a regression.
-    This stands in until detection supplies verdicts (same mapping shape).
-    """
-    flags = {}
-    for records in batch:
-        for item in records.measurements:
-            change = change_pct(item.value, records.previous.get((item.test, item.metric)))
-            if change is None or abs(change) <= tolerance_pct:
-                continue
-            better = (change > 0) == item.higher_is_better
-            flags[(records.run.run_id, item.test, item.metric)] = (
-                "improvement" if better else "regression"
-            )
-    return flags
 
 
 def insert_position(existing_sort_keys: Sequence[datetime | None], sort_key: datetime) -> int:
@@ -261,6 +272,7 @@ class SheetContent:
     runs: tuple[KeyedRow, ...]
     summary: tuple[SummaryRow, ...]
     regressions: tuple[KeyedRow, ...] = ()
+    restyle: tuple[Restyle, ...] = ()
 
     @property
     def cell_count(self) -> int:
@@ -273,10 +285,13 @@ def build_content(
     batch: Sequence[RunRecords],
     flags: Flags | None = None,
     regressions: Iterable[Mapping[str, object]] = (),
+    restyle: Iterable[Restyle] = (),
 ) -> SheetContent:
-    """The content for publishing `batch` (runs oldest first), with flags and verdict rows."""
+    """The content for publishing `batch` (runs oldest first): new rows styled by `flags`,
+    Regressions rows to add or bring up to date, and cells of earlier rows to restyle."""
     return SheetContent(
         runs=tuple(row for records in batch for row in runs_rows(records)),
         summary=tuple(summary_row(records, flags) for records in batch),
         regressions=tuple(regression_rows(regressions)),
+        restyle=tuple(restyle),
     )

@@ -270,3 +270,15 @@ def _api_message(error: BaseException) -> str:
     detail = getattr(error, "error", None)
     message = detail.get("message", "") if isinstance(detail, dict) else str(error)
     return str(message)[:300]
+
+
+def check_access(sheet_key: str, credentials_path: Path,
+                 endpoint: str = GOOGLE_SHEETS_ENDPOINT, timeout_s: float = 30.0) -> str | None:
+    """None when the service account can open the spreadsheet, else what is wrong (the
+    doctor's sharing check: the real publisher, one token request and one metadata read)."""
+    target = SheetTarget(sheet_key, credentials_path, endpoint, RetryPolicy(timeout_s=timeout_s))
+    try:
+        target._open()  # pylint: disable=protected-access  # the connecting half of a publish
+    except PublishError as error:
+        return str(error)
+    return None

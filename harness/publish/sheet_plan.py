@@ -18,6 +18,8 @@ from harness.publish.layout import (
     FROZEN_COLUMNS,
     HEADER_FILL,
     KEY_COLUMN,
+    LEGEND_HEADER,
+    LEGEND_TAB,
     REGRESSIONS_HEADER,
     REGRESSIONS_TAB,
     RUNS_HEADER,
@@ -27,18 +29,23 @@ from harness.publish.layout import (
     TABS,
     Cell,
     KeyedRow,
+    Restyle,
     SheetContent,
     SummaryRow,
     insert_position,
+    legend_rows,
     summary_cells,
     summary_header,
 )
 
 SERIAL_EPOCH = datetime(1899, 12, 30)  # day 0 of spreadsheet serial dates
-CELL_FIELDS = "userEnteredValue,userEnteredFormat"
-HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, REGRESSIONS_TAB: REGRESSIONS_HEADER}
+CELL_FIELDS = "userEnteredValue,userEnteredFormat,note"
+STYLE_FIELDS = "userEnteredFormat.backgroundColor,note"
+HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, REGRESSIONS_TAB: REGRESSIONS_HEADER,
+           LEGEND_TAB: LEGEND_HEADER}
 # Wider columns for what people read most: test names and commit subjects (pixels).
-WIDE_COLUMNS = {RUNS_TAB: {"test": 320}, SUMMARY_TAB: {"subject": 280}, REGRESSIONS_TAB: {}}
+WIDE_COLUMNS = {RUNS_TAB: {"test": 320}, SUMMARY_TAB: {"subject": 280},
+                REGRESSIONS_TAB: {"test": 320}, LEGEND_TAB: {"style": 110, "meaning": 620}}
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,14 @@ class SheetState:
     summary_runs: list[str] = field(default_factory=list)
     summary_dates: list[datetime | None] = field(default_factory=list)
     regression_keys: list[str] = field(default_factory=list)
+    regressions_header: list[str] = field(default_factory=list)
 
     def keys(self, tab: str) -> list[str]:
         """The key column of `tab`'s data rows, top to bottom."""
         return {
             RUNS_TAB: self.runs_keys, SUMMARY_TAB: self.summary_runs,
             REGRESSIONS_TAB: self.regression_keys,
-        }[tab]
+        }.get(tab, [])
 
 
 def state_ranges() -> list[str]:
@@ -77,14 +85,17 @@ def state_ranges() -> list[str]:
         f"'{SUMMARY_TAB}'!A:A",
         f"'{SUMMARY_TAB}'!{summary_key}:{summary_key}",
         f"'{REGRESSIONS_TAB}'!A:A",
+        f"'{REGRESSIONS_TAB}'!1:1",
     ]
 
 
 def parse_state(value_ranges: Sequence[dict]) -> SheetState:
     """A SheetState from the values:batchGet answer for `state_ranges()` (rows, unformatted)."""
     columns = [_column(item.get("values", [])) for item in value_ranges]
-    runs, header_rows, dates, summary_runs, regressions = columns[0], value_ranges[1], *columns[2:]
-    header = [str(value) for value in (header_rows.get("values") or [[]])[0]]
+    runs, dates, summary_runs, regressions = columns[0], *columns[2:5]
+    header, regressions_header = (
+        [str(value) for value in (value_ranges[index].get("values") or [[]])[0]]
+        for index in (1, 5))
     count = max(len(dates), len(summary_runs)) - 1
     return SheetState(
         runs_keys=[str(v) for v in runs[1:]],
@@ -92,6 +103,7 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
         summary_runs=[str(v) for v in _pad(summary_runs[1:], count)],
         summary_dates=[from_serial(v) for v in _pad(dates[1:], count)],
         regression_keys=[str(v) for v in regressions[1:]],
+        regressions_header=regressions_header,
     )
 
 
@@ -151,6 +163,8 @@ def cell_data(cell: Cell) -> dict:
         fmt["backgroundColor"] = color(FILLS[cell.flag])
     if fmt:
         data["userEnteredFormat"] = fmt
+    if cell.note:
+        data["note"] = cell.note
     return data
 
 
@@ -175,15 +189,18 @@ def setup_requests(missing: Sequence[str], first_sheet_id: int) -> tuple[list[di
     grids = {}
     for offset, tab in enumerate(missing):
         sheet_id, header = first_sheet_id + offset, HEADERS[tab]
-        grids[tab] = Grid(sheet_id, 2, len(header))
+        content = legend_rows() if tab == LEGEND_TAB else []
+        grids[tab] = Grid(sheet_id, 2 + len(content), len(header))
         requests.append({"addSheet": {"properties": {
             "sheetId": sheet_id, "title": tab,
             "gridProperties": {
-                "rowCount": 2, "columnCount": len(header),
+                "rowCount": 2 + len(content), "columnCount": len(header),
                 "frozenRowCount": 1, "frozenColumnCount": FROZEN_COLUMNS[tab],
             },
         }}})
         requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
+        for number, row in enumerate(content, start=1):
+            requests.append(_update_row(sheet_id, number, 0, row_data(row.cells)))
         for name, pixels in WIDE_COLUMNS[tab].items():
             index = header.index(name)
             requests.append({"updateDimensionProperties": {
@@ -208,24 +225,66 @@ def _append_rows(sheet_id: int, rows: Sequence[KeyedRow]) -> dict:
 
 
 def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Grid]) -> list[dict]:
-    """Requests that add every row of `content` whose key the spreadsheet lacks (and no other).
+    """Requests that bring the spreadsheet to `content`: restyle cells of earlier Summary
+    rows, add or rewrite Regressions rows by key, append missing Runs rows, and insert
+    missing Summary rows where their date keeps the newest first.
 
-    Runs and Regressions rows are appended; Summary rows are inserted where their date keeps
-    the newest first, and the Summary header grows by any new metric columns.
+    Restyles come first: they address rows by the positions read in `state`, which the
+    Summary inserts later in the same batch shift.
     """
-    requests: list[dict] = []
-    for tab, rows, present in (
-        (RUNS_TAB, content.runs, state.runs_keys),
-        (REGRESSIONS_TAB, content.regressions, state.regression_keys),
-    ):
-        known = set(present)
-        missing = [row for row in rows if row.key not in known]
-        if missing:
-            requests.append(_append_rows(grids[tab].sheet_id, missing))
+    requests = _restyle_requests(content.restyle, state, grids[SUMMARY_TAB])
+    requests.extend(_regressions_requests(content.regressions, state, grids[REGRESSIONS_TAB]))
+    known = set(state.runs_keys)
+    missing = [row for row in content.runs if row.key not in known]
+    if missing:
+        requests.append(_append_rows(grids[RUNS_TAB].sheet_id, missing))
     known_runs = set(state.summary_runs)
     summary = [row for row in content.summary if row.key not in known_runs]
     if summary:
         requests.extend(_summary_requests(summary, state, grids[SUMMARY_TAB]))
+    return requests
+
+
+def _restyle_requests(restyle: Sequence[Restyle], state: SheetState, grid: Grid) -> list[dict]:
+    """Set (or clear) the colour and note of Summary cells of runs already in the sheet."""
+    rows = {run: index + 1 for index, run in enumerate(state.summary_runs)}
+    columns = {name: index for index, name in enumerate(state.summary_header)}
+    requests = []
+    for change in restyle:
+        if change.run_id not in rows or change.column not in columns:
+            continue  # the row or column was removed by hand: nothing to restyle
+        data = cell_data(Cell(None, "text", change.mark.flag if change.mark else None,
+                              change.mark.note if change.mark else None))
+        requests.append({"updateCells": {
+            "start": {"sheetId": grid.sheet_id, "rowIndex": rows[change.run_id],
+                      "columnIndex": columns[change.column]},
+            "rows": [{"values": [data]}], "fields": STYLE_FIELDS,
+        }})
+    return requests
+
+
+def _regressions_requests(rows: Sequence[KeyedRow], state: SheetState, grid: Grid
+                          ) -> list[dict]:
+    """Rewrite the Regressions rows whose key is there, append the others; bring an older
+    header up to date."""
+    if not rows:
+        return []
+    requests: list[dict] = []
+    if state.regressions_header != list(REGRESSIONS_HEADER):
+        if grid.columns < len(REGRESSIONS_HEADER):
+            requests.append({"appendDimension": {
+                "sheetId": grid.sheet_id, "dimension": "COLUMNS",
+                "length": len(REGRESSIONS_HEADER) - grid.columns}})
+        requests.append(_update_row(grid.sheet_id, 0, 0, header_row(REGRESSIONS_HEADER)))
+    where = {key: index + 1 for index, key in enumerate(state.regression_keys)}
+    added = []
+    for row in rows:
+        if row.key in where:
+            requests.append(_update_row(grid.sheet_id, where[row.key], 0, row_data(row.cells)))
+        else:
+            added.append(row)
+    if added:
+        requests.append(_append_rows(grid.sheet_id, added))
     return requests
 
 

@@ -1,7 +1,8 @@
 """The offline regression sheet: the same three tabs in a local .xlsx workbook (openpyxl).
 
-Rows are added, never rewritten: Runs and Regressions rows are appended when their key is
-new; a run's Summary row is inserted where its date keeps the newest first. The file is
+Runs rows are appended when their key is new; a run's Summary row is inserted where its date
+keeps the newest first; Regressions rows are added or rewritten by key, and Summary cells of
+earlier runs restyled, as the stored verdicts change. The file is
 replaced atomically (written to a temporary file, then renamed), so an interrupted publish
 leaves either the old workbook or the new one.
 """
@@ -21,6 +22,7 @@ from harness.publish.layout import (
     FROZEN_COLUMNS,
     HEADER_FILL,
     KEY_COLUMN,
+    LEGEND_TAB,
     REGRESSIONS_TAB,
     RUNS_TAB,
     SUMMARY_FIXED,
@@ -28,9 +30,11 @@ from harness.publish.layout import (
     TABS,
     Cell,
     KeyedRow,
+    Restyle,
     SheetContent,
     SummaryRow,
     insert_position,
+    legend_rows,
     summary_cells,
     summary_header,
 )
@@ -63,8 +67,9 @@ class WorkbookTarget:
         for tab in TABS:
             if tab not in book.sheetnames:
                 _add_tab(book, tab)
+        _restyle(book[SUMMARY_TAB], content.restyle)
+        _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
         _append_keyed(book[RUNS_TAB], content.runs)
-        _append_keyed(book[REGRESSIONS_TAB], content.regressions)
         _insert_summary(book[SUMMARY_TAB], content)
         self._save(book)
 
@@ -105,6 +110,10 @@ def _add_tab(book, tab: str) -> None:
     sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[tab])}2"
     for name, pixels in WIDE_COLUMNS[tab].items():
         sheet.column_dimensions[column_letter(header.index(name))].width = pixels / 7
+    if tab == LEGEND_TAB:
+        for number, row in enumerate(legend_rows(), start=2):
+            for column, cell in enumerate(row.cells, start=1):
+                _set(sheet, number, column, cell)
 
 
 def _write_header(sheet, names: Sequence[str]) -> None:
@@ -118,16 +127,59 @@ def _write_header(sheet, names: Sequence[str]) -> None:
 
 
 def _set(sheet, row: int, column: int, cell: Cell) -> None:
-    """Write one layout cell: value, number format and flag colour."""
-    from openpyxl.styles import PatternFill  # pylint: disable=import-outside-toplevel
-
+    """Write one layout cell: value, number format, flag colour and note."""
     target = sheet.cell(row=row, column=column)
     target.value = None if cell.value == "" else cell.value
     if cell.number_format:
         target.number_format = cell.number_format
-    if cell.flag:
-        colour = FILLS[cell.flag]
-        target.fill = PatternFill("solid", start_color=colour, end_color=colour)
+    _style(target, cell.flag, cell.note)
+
+
+def _style(target, flag: str | None, note: str | None) -> None:
+    """Set a cell's colour and note (None: plain, no note)."""
+    # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    if flag:
+        target.fill = PatternFill("solid", start_color=FILLS[flag], end_color=FILLS[flag])
+    else:
+        target.fill = PatternFill(fill_type=None)
+    target.comment = Comment(note, "harness", width=320, height=110) if note else None
+
+
+def _restyle(sheet, restyle: Sequence[Restyle]) -> None:
+    """Bring Summary cells of runs already in the workbook to their verdict's style."""
+    if not restyle:
+        return
+    rows = {str(key): number for number, key in
+            enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=2)}
+    columns = {str(c.value): c.column for c in sheet[1] if c.value is not None}
+    for change in restyle:
+        if change.run_id in rows and change.column in columns:
+            mark = change.mark
+            _style(sheet.cell(row=rows[change.run_id], column=columns[change.column]),
+                   mark.flag if mark else None, mark.note if mark else None)
+
+
+def _upsert_keyed(sheet, rows: Sequence[KeyedRow]) -> None:
+    """Rewrite rows whose key is there, append the others; bring an older header up to date."""
+    if not rows:
+        return
+    header = HEADERS[sheet.title]
+    if [c.value for c in sheet[1]][:len(header)] != list(header):
+        _write_header(sheet, header)
+    where = {str(key): number for number, key in
+             enumerate(_keys(sheet, KEY_COLUMN[sheet.title]), start=2)}
+    missing = [row for row in rows if row.key not in where]
+    _check_rows(sheet, len(missing))
+    start = sheet.max_row + 1
+    for row in rows:
+        number = where.get(row.key)
+        if number is None:
+            number, start = start, start + 1
+        for column, cell in enumerate(row.cells, start=1):
+            _set(sheet, number, column, cell)
 
 
 def _keys(sheet, column: int) -> list[object]:

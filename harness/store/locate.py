@@ -1,47 +1,22 @@
-"""Where the store lives: option, `HARNESS_STORE`, `[tool.harness] store`, or the default."""
+"""Where the store lives: the `store` setting (option, `HARNESS_STORE`, `[tool.harness]
+store`, default; see harness.settings), as a SQLAlchemy URL."""
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-DEFAULT_STORE = ".harness/results.db"
-STORE_ENV = "HARNESS_STORE"
+from harness.settings import BY_NAME, resolve
 
-
-def project_config(start: Path | None = None) -> dict:
-    """The `[tool.harness]` table of the nearest pyproject.toml, or {} when there is none."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                with candidate.open("rb") as handle:
-                    data = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as error:
-                raise ValueError(f"{candidate} is not valid TOML: {error}") from error
-            table = data.get("tool", {}).get("harness", {})
-            if not isinstance(table, dict):
-                raise ValueError(f"{candidate}: [tool.harness] must be a table")
-            return table
-    return {}
+DEFAULT_STORE = str(BY_NAME["store"].default)
+STORE_ENV = BY_NAME["store"].env[0]
 
 
 def resolve_store_target(explicit: str | None = None) -> str:
     """The store a command should use, in order: explicit, environment, config, default."""
-    if explicit:
-        return explicit
-    from_env = os.environ.get(STORE_ENV, "").strip()
-    if from_env:
-        return from_env
-    configured = project_config().get("store")
-    if configured is not None and not isinstance(configured, str):
-        raise ValueError("[tool.harness] store must be a string: a path or a SQLAlchemy URL")
-    return configured or DEFAULT_STORE
+    return str(resolve({"store": explicit}).store)
 
 
 def to_url(target: str) -> str:

@@ -38,8 +38,14 @@ def _add_series_index(conn: Connection) -> None:
     ))
 
 
+def _add_verdicts(conn: Connection) -> None:
+    """Verdicts become records with a lifecycle and triage; targets remember what they show."""
+    schema.metadata.create_all(conn, tables=[schema.verdicts, schema.published_marks])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "index measurements by (test, metric) for history reads", _add_series_index),
+    Migration(3, "verdicts with lifecycle and triage; published marks", _add_verdicts),
 )
 
 
@@ -54,7 +60,7 @@ def _check_chain() -> None:
         raise AssertionError(f"migrations {versions} do not lead to {schema.SCHEMA_VERSION}")
 
 
-def _locked(conn: Connection) -> None:
+def locked(conn: Connection) -> None:
     """Take the store-wide lock for the current transaction (SQLite: BEGIN IMMEDIATE did)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
@@ -85,7 +91,7 @@ def prepare(engine: Engine, *, create: bool) -> list[Migration]:
     with engine.connect() as conn:
         conn = conn.execution_options(**{SQLITE_WRITE_LOCK: True})
         with conn.begin():
-            _locked(conn)
+            locked(conn)
             version = _read_version(conn)
             if version is None:
                 if not create or inspect(conn).has_table(schema.runs.name):
@@ -108,7 +114,7 @@ def _apply(engine: Engine, step: Migration) -> bool:
     with engine.connect() as conn:
         conn = conn.execution_options(**{SQLITE_WRITE_LOCK: True})
         with conn.begin():
-            _locked(conn)
+            locked(conn)
             if (_read_version(conn) or 0) >= step.version:
                 return False
             step.apply(conn)

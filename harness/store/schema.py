@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 # Bump with a new step in migrate.MIGRATIONS that upgrades existing stores in place.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -68,4 +68,39 @@ publications = Table(
     Column("target", String(255), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("run_id", "target", name="uq_publication"),
+)
+
+# Since v3: verdicts with their lifecycle and triage (the source of truth the sheet shows).
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("test", String(512), nullable=False),
+    Column("metric", String(255), nullable=False),
+    Column("env_fingerprint", String(32), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("commit_sha", String(64), nullable=False, default=""),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("triage_state", String(16)),
+    Column("triage_note", Text, nullable=False, default=""),
+    Column("triage_fixed_by", String(64), nullable=False, default=""),
+    Column("triage_expires_at", DateTime(timezone=True)),
+    Column("triaged_at", DateTime(timezone=True)),
+    Column("alerted_state", String(16), nullable=False, default=""),
+    Index("ix_verdicts_series", "test", "metric"),
+)
+
+# Since v3: what each publish target shows of the verdicts (cell styles, Regressions rows),
+# so a publish sends only what changed without reading the target back.
+published_marks = Table(
+    "published_marks",
+    metadata,
+    Column("target", String(255), nullable=False),
+    Column("item", String(1024), nullable=False),
+    Column("digest", String(64), nullable=False),
+    UniqueConstraint("target", "item", name="uq_published_mark"),
 )

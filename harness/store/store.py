@@ -6,7 +6,7 @@ Writes are idempotent: a measurement is keyed by (run, test, metric) and a publi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,9 +21,11 @@ from harness.records import (
     MeasurementStatus,
     Run,
     RunStatus,
+    StoredVerdict,
+    Triage,
     utc_now,
 )
-from harness.store import migrate, schema
+from harness.store import migrate, schema, verdict_rows
 from harness.store.locate import redact, resolve_store_target, to_url
 
 
@@ -193,12 +195,106 @@ class Store:
         )
         self._write(lambda conn: conn.execute(stmt))
 
-    def _write(self, action) -> None:
+    def _write(self, action, *, locked: bool = False) -> None:
+        """Run `action(conn)` in one transaction; `locked` takes the store-wide write lock
+        first (read-modify-write of verdicts by several runners at once)."""
         try:
-            with self.engine.begin() as conn:
-                action(conn)
+            with self.engine.connect() as conn:
+                if locked:
+                    conn = conn.execution_options(**{migrate.SQLITE_WRITE_LOCK: True})
+                with conn.begin():
+                    if locked:
+                        migrate.locked(conn)
+                    action(conn)
         except SQLAlchemyError as error:
             raise StoreError(f"writing to store {redact(self.url)} failed: {error}") from error
+
+    # -- verdicts ----------------------------------------------------------------------------
+
+    def update_verdicts(
+        self, change: Callable[[list[StoredVerdict]], Sequence[StoredVerdict]]
+    ) -> list[StoredVerdict]:
+        """Read every stored verdict, let `change` say which to insert or replace, and write
+        those, all under the store-wide lock: two runners checking at once never lose or
+        duplicate a transition. Returns what `change` returned."""
+        written: list[StoredVerdict] = []
+
+        def action(conn) -> None:
+            stored = [verdict_rows.from_row(row) for row in conn.execute(
+                select(schema.verdicts).order_by(schema.verdicts.c.first_seen_at))]
+            written.extend(change(stored))
+            if written:
+                stmt = _insert(self.engine, schema.verdicts)
+                columns = [c.name for c in schema.verdicts.c if c.name != "key"]
+                # Triage belongs to people: a detection pass never overwrites it.
+                kept = {"triage_state", "triage_note", "triage_fixed_by", "triage_expires_at",
+                        "triaged_at"}
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={name: stmt.excluded[name] for name in columns if name not in kept},
+                )
+                conn.execute(stmt, [verdict_rows.to_row(item) for item in written])
+
+        self._write(action, locked=True)
+        return written
+
+    def verdicts(self, *, open_only: bool = False) -> list[StoredVerdict]:
+        """Stored verdicts, oldest first (only unconfirmed and confirmed with `open_only`)."""
+        table = schema.verdicts
+        stmt = select(table).order_by(table.c.first_seen_at, table.c.key)
+        if open_only:
+            stmt = stmt.where(table.c.state != "retracted")
+        with self.engine.connect() as conn:
+            return [verdict_rows.from_row(row) for row in conn.execute(stmt)]
+
+    def set_triage(self, keys: Iterable[str], triage: Triage | None) -> int:
+        """Set (or with None clear) the triage of the verdicts with these keys; how many."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return 0
+        stmt = (update(schema.verdicts).where(schema.verdicts.c.key.in_(wanted))
+                .values(**verdict_rows.triage_columns(triage)))
+        changed: list[int] = []
+        self._write(lambda conn: changed.append(conn.execute(stmt).rowcount))
+        return changed[0] if changed else 0
+
+    def mark_alerted(self, states: Mapping[str, str]) -> None:
+        """Remember the state each verdict (by key) was last alerted in."""
+        table = schema.verdicts
+
+        def action(conn) -> None:
+            for key, state in states.items():
+                conn.execute(update(table).where(table.c.key == key).values(alerted_state=state))
+
+        if states:
+            self._write(action)
+
+    def published_marks(self, target: str) -> dict[str, str]:
+        """{item: digest} of what `target` shows of the verdicts (see publish.view)."""
+        table = schema.published_marks
+        stmt = select(table.c.item, table.c.digest).where(table.c.target == target)
+        with self.engine.connect() as conn:
+            return {row.item: row.digest for row in conn.execute(stmt)}
+
+    def set_published_marks(self, target: str, marks: Mapping[str, str | None]) -> None:
+        """Record what `target` now shows; a None digest forgets the item."""
+        table = schema.published_marks
+        kept = [{"target": target, "item": item, "digest": digest}
+                for item, digest in marks.items() if digest is not None]
+        gone = [item for item, digest in marks.items() if digest is None]
+
+        def action(conn) -> None:
+            if gone:
+                conn.execute(table.delete().where(table.c.target == target,
+                                                  table.c.item.in_(gone)))
+            if kept:
+                stmt = _insert(self.engine, table)
+                stmt = stmt.on_conflict_do_update(index_elements=["target", "item"],
+                                                  set_={"digest": stmt.excluded.digest})
+                conn.execute(stmt, kept)
+
+        if marks:
+            self._write(action)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -86,20 +86,20 @@ def run_case(case: FaultCase, folder: Path, runs: int = 3, metrics: int = 20) ->
 
 def _publish_through(case: FaultCase, store, folder: Path) -> CaseResult:
     # pylint: disable=import-outside-toplevel  # publishers load gspread when used
-    from harness.cli.publish import publish_runs
+    from harness.stages.publish import publish_runs
     from harness.publish.sheet import SheetTarget
 
     with SheetsServer(stall_s=STALL_S) as server:
         key = server.create_spreadsheet()
         credentials = server.service_account_file(folder / "service-account.json")
         publish_runs(store, SheetTarget(key, credentials, server.url, TEST_POLICY),
-                     store.unpublished_runs(f"sheet:{key}")[:1], 5.0, lambda _: None)
+                     store.unpublished_runs(f"sheet:{key}")[:1], lambda _: None)
         server.reset_counts()
         # A new target, as a new process would have: it reads the metadata and a token again.
         target = SheetTarget(key, credentials, server.url, TEST_POLICY)
         server.inject(case.fault, on=case.on)
         started = time.perf_counter()
-        publish_runs(store, target, store.unpublished_runs(target.name), 5.0, lambda _: None)
+        publish_runs(store, target, store.unpublished_runs(target.name), lambda _: None)
         seconds = time.perf_counter() - started
         server.wait_idle()
         run_ids = {run.run_id for run in store.runs()}

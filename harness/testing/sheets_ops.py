@@ -170,19 +170,32 @@ def _insert_rows(sheet: Sheet, index: int, count: int) -> None:
 
 
 def _cell_from(data: dict, old: dict | None, fields: str) -> dict | None:
-    """Apply a CellData to a stored cell under a fields mask."""
+    """Apply a CellData to a stored cell under a fields mask, as Google does: a field named
+    in the mask takes the request's value, or is cleared when the request has none."""
+    if fields.strip() in ("*", ""):
+        paths = [["userEnteredValue"], ["userEnteredFormat"], ["note"]]
+    else:
+        paths = _field_paths(fields)
     cell = dict(old or {})
-    everything = fields.strip() in ("*", "")
-    if everything or "userEnteredValue" in fields:
-        entered = data.get("userEnteredValue") or {}
-        value = next(iter(entered.values()), None) if entered else None
-        cell["v"] = value
-    if everything or "userEnteredFormat" in fields:
-        if "userEnteredFormat" in data:
-            cell["f"] = {**cell.get("f", {}), **data["userEnteredFormat"]}
-        elif everything or fields.strip() == "userEnteredFormat":
-            cell.pop("f", None)
-    return cell if cell.get("v") is not None or cell.get("f") else None
+    for path in paths:
+        if path[0] == "userEnteredValue":
+            entered = data.get("userEnteredValue") or {}
+            cell["v"] = next(iter(entered.values()), None) if entered else None
+        elif path[0] == "userEnteredFormat" and len(path) == 1:
+            cell["f"] = dict(data.get("userEnteredFormat") or {})
+        elif path[0] == "userEnteredFormat":
+            fmt = dict(cell.get("f") or {})
+            value = (data.get("userEnteredFormat") or {}).get(path[1])
+            if value is None:
+                fmt.pop(path[1], None)
+            else:
+                fmt[path[1]] = value
+            cell["f"] = fmt
+        elif path[0] == "note":
+            cell["n"] = data.get("note") or None
+    cell = {key: value for key, value in cell.items()
+            if value is not None and (key == "v" or value)}
+    return cell or None
 
 
 def _check_inside(sheet: Sheet, row: int, column: int) -> None:

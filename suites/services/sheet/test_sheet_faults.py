@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.cli.publish import publish_runs
+from harness.stages.publish import publish_runs
 from harness.publish.collect import RecordsCollector
 from harness.publish.layout import RUNS_TAB, SUMMARY_TAB, build_content, row_key
 from harness.publish.sheet import SheetTarget
@@ -31,13 +31,13 @@ def test_a_late_duplicate_is_removed_by_the_next_publish(store, workdir):
         key = server.create_spreadsheet()
         credentials = server.service_account_file(workdir / "sa.json")
         target = SheetTarget(key, credentials, server.url, TEST_POLICY)
-        publish_runs(store, target, [clean], 5.0, lambda _: None)
+        publish_runs(store, target, [clean], lambda _: None)
         server.inject("stall-then-write")
-        publish_runs(store, target, [late], 5.0, lambda _: None)
+        publish_runs(store, target, [late], lambda _: None)
         server.wait_idle()
         keys = {str(row[0]) for row in server.values(key, RUNS_TAB)[1:]}
         assert count_rows(server, key, RUNS_TAB, keys) == (0, 4)  # the late write landed twice
-        publish_runs(store, target, [after], 5.0, lambda _: None)
+        publish_runs(store, target, [after], lambda _: None)
         keys = {str(row[0]) for row in server.values(key, RUNS_TAB)[1:]}
         assert len(keys) == 12 and count_rows(server, key, RUNS_TAB, keys) == (0, 0)
         runs = {clean.run_id, late.run_id, after.run_id}

@@ -24,3 +24,21 @@ def make_series(  # pylint: disable=too-many-arguments  # every planted feature 
         value = level * factor * (1.0 + rng.gauss(0.0, noise)) * (1.0 + outliers.get(run, 0.0))
         points.append(Point(run, f"run{run}", f"{run:040x}", f"env{env}", value))
     return Series("suites/x.py::test_model", metric, tuple(points), higher_is_better, "ms")
+
+
+def fill_store(store, series: Series, start: int = 0, stop: int | None = None,
+               hostname: str = "node-1") -> None:
+    """Record points `start:stop` of `series` as runs (one a night) into `store`."""
+    # pylint: disable=import-outside-toplevel  # store records only for store-based tests
+    from datetime import datetime, timedelta, timezone
+
+    from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+
+    origin = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for point in series.points[start:stop]:
+        run = Run(point.run_id, origin + timedelta(days=point.run_index),
+                  GitInfo(commit=point.commit, branch="main", subject=f"commit {point.run_index}"),
+                  Environment(hostname=hostname, image_digest="sha256:abc"), RunStatus.COMPLETE)
+        store.begin_run(run)
+        store.record([Measurement.checked(run.run_id, series.test, series.metric, point.value,
+                                          series.unit, series.higher_is_better)])

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.records import Environment, GitInfo, Measurement, Run, RunStatus, utc_now
 from harness.store import Store
 
-from .helpers import make_series
+from .helpers import fill_store, make_series
 
 HEADER = "run,commit,test,metric,value,higher_is_better,env\n"
 
@@ -111,24 +110,18 @@ def test_pytest_benchmark_json_files_are_a_history(tmp_path, capsys) -> None:
 
 def test_store_history_with_new_only(tmp_path, capsys) -> None:
     store = Store.open(str(tmp_path / "results.db"))
-    series = make_series(14, runs=40, shifts={39: 0.4})
-    for point in series.points:
-        started = utc_now().replace(microsecond=0, second=0, minute=0, hour=0,
-                                    day=1 + point.run_index % 28,
-                                    month=1 + point.run_index // 28)
-        run = Run(point.run_id, started, GitInfo(commit=point.commit),
-                  Environment(hostname="node-1", image_digest="sha256:abc"), RunStatus.COMPLETE)
-        store.begin_run(run)
-        store.record([Measurement.checked(run.run_id, series.test, "step_ms", point.value,
-                                          "ms", False)])
-    code = main(["--store", str(tmp_path / "results.db"), "check", "--new", "--format", "json"])
+    fill_store(store, make_series(14, runs=40, shifts={39: 0.4}))
+    db = str(tmp_path / "results.db")
+    assert main(["--store", db, "check", "--new", "--fail-on-unconfirmed"]) == 1
+    capsys.readouterr()
+    code = main(["--store", db, "check", "--format", "json"])
     found = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert code == 0  # one wild newest run: shown, but it waits for confirmation
-    assert main(["--store", str(tmp_path / "results.db"), "check", "--new",
-                 "--fail-on-unconfirmed"]) == 1
-    assert [(v["kind"], v["run_id"], v["confirmed"]) for v in found] == [
-        ("regression", "run39", False)]
+    assert code == 0  # one wild newest run, already reported as suspected: nothing new
+    assert [(v["kind"], v["run_id"], v["state"]) for v in found] == [
+        ("regression", "run39", "unconfirmed")]
     assert "# image: sha256:abc" in found[0]["repro"]
+    assert main(["--store", db, "check", "--new"]) == 0
+    assert "Nothing changed since the last check." in capsys.readouterr().out
 
 
 def test_acceptance_html_report_shows_the_step_and_labels_the_environment(tmp_path,

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from harness.detect import detect
+from harness.records import StoredVerdict, VerdictState, utc_now
 from harness.report.markdown import markdown_report
 
 from .helpers import make_series
@@ -38,9 +39,12 @@ def _history():
 
 def test_markdown_has_the_table_and_a_repro_per_regression() -> None:
     series, verdicts = _history()
-    text = markdown_report(verdicts, len(series))
+    now = utc_now()
+    items = [StoredVerdict(f"key{n:013d}", v, VerdictState.CONFIRMED, now, now)
+             for n, v in enumerate(verdicts)]
+    text = markdown_report(items, len(series))
     assert "1 regression, 0 improvements, 0 outliers, 1 environment change in 2 series" in text
-    assert "| regression | suites/x.py::test_model | step_ms |" in text
+    assert "| key00000 | confirmed | regression | suites/x.py::test_model | step_ms |" in text
     assert "| environment change |" in text
     assert text.count("<details>") == 2 and "harness bisect --test" in text
 

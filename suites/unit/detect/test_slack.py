@@ -8,11 +8,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from harness.alerts.slack import AlertError, SlackWebhook, send_alerts
+from harness.alerts.slack import AlertError, SlackWebhook, send_transitions
 from harness.cli import main
-from harness.detect import detect, group_alerts
+from harness.detect import detect
+from harness.records import StoredVerdict, VerdictState, utc_now
+from harness.store import Store
 
-from .helpers import make_series
+from .helpers import fill_store, make_series
 
 
 class Receiver:
@@ -53,19 +55,22 @@ class Receiver:
 def _alerts():
     slow = make_series(31, shifts={40: 0.10})
     wide = make_series(32, level=2000.0, shifts={40: 0.3}, metric="peak_memory_mb")
-    return group_alerts(detect([slow, wide]))
+    now = utc_now()
+    return [StoredVerdict(f"k{n}", v, VerdictState.CONFIRMED, now, now)
+            for n, v in enumerate(detect([slow, wide]))]
 
 
 def test_grouped_alert_arrives_after_500_and_429(alerts) -> None:
     receiver = Receiver([500, 429])
     try:
         webhook = SlackWebhook(receiver.url, backoff=0.01)
-        assert len(alerts) == 1 and len(alerts[0].verdicts) == 2  # one test, one run
-        assert send_alerts(webhook, alerts) == 1
+        assert len(alerts) == 2  # one test, one run: one section
+        assert send_transitions(webhook, alerts) == 2
     finally:
         receiver.close()
     assert len(receiver.bodies) == 3 and receiver.bodies[0] == receiver.bodies[2]
     text = json.dumps(receiver.bodies[-1])
+    assert len(receiver.bodies[-1]["blocks"]) == 2 and "2 confirmed" in text
     assert "step_ms" in text and "peak_memory_mb" in text and "harness bisect" in text
 
 
@@ -75,15 +80,15 @@ def test_the_url_never_appears_in_errors_reprs_or_output(alerts, monkeypatch, ca
     try:
         webhook = SlackWebhook(receiver.url, attempts=3, backoff=0.01)
         with pytest.raises(AlertError) as caught:
-            send_alerts(webhook, alerts)
+            send_transitions(webhook, alerts)
         assert "HTTP 500" in str(caught.value)
         for text in (str(caught.value), repr(caught.value), repr(webhook), str(webhook)):
             assert "s3cr3t" not in text and "127.0.0.1" not in text
         assert caught.value.__cause__ is None
         monkeypatch.setenv("HARNESS_SLACK_WEBHOOK", receiver.url)
-        csv = make_series(33, shifts={20: 0.2})
-        path = write_csv(csv, tmp_path / "h.csv")
-        assert main(["check", "--from-csv", str(path), "--slack"]) == 2  # the 403
+        store = Store.open(str(tmp_path / "r.db"))
+        fill_store(store, make_series(33, shifts={20: 0.2}))
+        assert main(["--store", str(tmp_path / "r.db"), "check", "--slack"]) == 2  # the 403
     finally:
         receiver.close()
     captured = capsys.readouterr()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from harness.cli.publish import chunks
+from harness.stages.publish import chunks
 from harness.publish.collect import RecordsCollector
 from harness.records import Environment, Measurement, Run, RunStatus
 from harness.testing.fixtures import T0

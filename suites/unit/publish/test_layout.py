@@ -55,26 +55,12 @@ def test_same_metric_in_another_run_gets_another_key():
     assert layout.row_key("a", "t", "m") != layout.row_key("b", "t", "m")
 
 
-def test_change_flags_follow_the_metric_direction_and_tolerance():
-    previous = {("suites/t.py::test_x", m): 1.0 for m in ("acc", "acc2", "latency", "steady")}
-    records = _records(2, {"acc": 1.2, "acc2": 0.8, "latency": 1.2, "steady": 1.04}, previous)
-    flags = layout.change_flags([records], tolerance_pct=5.0)
-    assert flags == {
-        ("run2", "suites/t.py::test_x", "acc"): "improvement",
-        ("run2", "suites/t.py::test_x", "acc2"): "regression",
-        ("run2", "suites/t.py::test_x", "latency"): "regression",
-    }
-
-
-def test_no_flag_without_a_usable_previous_value():
-    records = _records(2, {"acc": 5.0, "latency": None}, {("suites/t.py::test_x", "acc"): 0.0})
-    assert not layout.change_flags([records], 5.0)
-
-
 def test_detection_flags_colour_summary_cells():
     records = _records(3, {"acc": 0.9})
-    row = layout.summary_row(records, {("run3", "suites/t.py::test_x", "acc"): "outlier"})
+    mark = layout.Mark("outlier", "one run off")
+    row = layout.summary_row(records, {("run3", "suites/t.py::test_x", "acc"): mark})
     assert row.metrics["t.py::test_x · acc"].flag == "outlier"
+    assert row.metrics["t.py::test_x · acc"].note == "one run off"
 
 
 def test_summary_rows_are_inserted_newest_first():
@@ -96,13 +82,13 @@ def test_summary_header_keeps_existing_columns_in_place():
 
 def test_regression_rows_come_from_simple_dicts():
     rows = layout.regression_rows([
-        {"run": "r1", "test": "t", "metric": "m", "verdict": "regression", "change_pct": -12.5,
-         "date": T0},
+        {"key": "k1", "run": "r1", "test": "t", "metric": "m", "kind": "regression",
+         "state": "confirmed", "flag": "regression", "change_pct": -12.5, "date": T0},
     ])
     cells = dict(zip(layout.REGRESSIONS_HEADER, rows[0].cells))
-    assert cells["verdict"].value == "regression" and cells["change_pct"].value == -12.5
-    assert cells["date"].kind == "date" and cells["key"].value == rows[0].key
-    assert layout.regression_rows([{"run": "r1", "test": "t", "metric": "m"}])[0].key != rows[0].key
+    assert cells["kind"].value == "regression" and cells["change_pct"].value == -12.5
+    assert cells["state"].value == "confirmed" and cells["state"].flag == "regression"
+    assert cells["date"].kind == "date" and cells["key"].value == rows[0].key == "k1"
 
 
 def test_measurement_status_is_kept():

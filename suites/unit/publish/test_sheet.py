@@ -41,15 +41,16 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     monkeypatch.delenv("HARNESS_SHEET_KEY")
     assert main(["--store", "results.db", "sync", "--workbook", "w.xlsx"]) == 0
     book = load_workbook("w.xlsx")
-    for tab in (RUNS_TAB, SUMMARY_TAB, "Regressions"):
+    for tab in (RUNS_TAB, SUMMARY_TAB, "Regressions", "Legend"):
         expected = [[_plain(v) for v in row] for row in book[tab].iter_rows(values_only=True)]
         width = len(expected[0])
         found = [row + [None] * (width - len(row)) for row in server.values(sheet_env, tab)]
         assert found == expected, tab
-    # Formats and colours travel too: a 10 % drift is flagged, the header is frozen.
+    # Formats travel too: the header is frozen, the Legend is in its colours.
     assert server.sheet(sheet_env, RUNS_TAB).frozen_rows == 1
     assert server.sheet(sheet_env, SUMMARY_TAB).frozen_columns == 2
-    flagged = server.cell(sheet_env, SUMMARY_TAB, 1, 6)
+    flagged = server.cell(sheet_env, "Legend", 3, 0)
+    assert flagged["v"] == "improvement"
     assert flagged["f"]["backgroundColor"]["green"] > flagged["f"]["backgroundColor"]["red"]
     assert server.cell(sheet_env, RUNS_TAB, 1, 1)["f"]["numberFormat"]["type"] == "DATE_TIME"
 

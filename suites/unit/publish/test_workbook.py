@@ -12,8 +12,15 @@ import pytest
 from openpyxl import load_workbook
 
 from harness.cli import main
-from harness.cli.publish import publish_runs
-from harness.publish.layout import DATE_FORMAT, FILLS, NUMBER_FORMAT, RUNS_HEADER, SUMMARY_FIXED
+from harness.publish.layout import (
+    DATE_FORMAT,
+    FILLS,
+    NUMBER_FORMAT,
+    REGRESSIONS_HEADER,
+    RUNS_HEADER,
+    STYLES,
+    SUMMARY_FIXED,
+)
 from harness.publish.workbook import WorkbookTarget
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.testing.fixtures import T0, add_runs
@@ -38,7 +45,7 @@ def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, capsys):
     assert str(WORKBOOK.resolve()) in out.replace("\n", "") and "[2/2]" in out
 
     book = load_workbook(WORKBOOK)
-    assert book.sheetnames == ["Runs", "Summary", "Regressions"]
+    assert book.sheetnames == ["Runs", "Summary", "Regressions", "Legend"]
     runs, summary = book["Runs"], book["Summary"]
     assert [c.value for c in runs[1]] == list(RUNS_HEADER)
     assert runs["A1"].font.bold and runs.freeze_panes == "B2"
@@ -126,29 +133,6 @@ def test_workbook_path_can_be_chosen(store, monkeypatch, where):
     assert not WORKBOOK.exists()
 
 
-@pytest.mark.usefixtures("workdir")
-def test_detection_verdicts_colour_cells_and_fill_the_regressions_tab(store):
-    run = add_runs(store, 1, metrics=2)[0]
-    test = "suites/integration/test_model.py::test_metric[1]"
-
-    def flags_for(batch):
-        return {(records.run.run_id, test, "metric_001"): "outlier" for records in batch}
-
-    def regressions_for(batch):
-        return [{"run": records.run.run_id, "test": test, "metric": "metric_001",
-                 "verdict": "outlier", "change_pct": 42.0} for records in batch]
-
-    target = WorkbookTarget(WORKBOOK)
-    publish_runs(store, target, [run], 5.0, lambda _: None, regressions_for, flags_for)
-    publish_runs(store, target, [run], 5.0, lambda _: None, regressions_for, flags_for)
-    book = load_workbook(WORKBOOK)
-    header = [cell.value for cell in book["Summary"][1]]
-    cell = book["Summary"][2][header.index("test_model.py::test_metric[1] · metric_001")]
-    assert _fill(cell) == FILLS["outlier"]
-    rows = _rows(book["Regressions"])
-    assert len(rows) == 2 and rows[1][6] == "outlier" and rows[1][7] == 42.0
-
-
 def _step_history(store, runs: int = 20, step_at: int = 14) -> None:
     """A lower-is-better step time that jumps 30 % at run `step_at`, with a little noise."""
     noise = random.Random(7)
@@ -163,35 +147,42 @@ def _step_history(store, runs: int = 20, step_at: int = 14) -> None:
 
 
 @pytest.mark.usefixtures("workdir")
-def test_detection_verdicts_fill_the_regressions_tab_by_default(store):
+def test_stored_verdicts_fill_the_regressions_tab_after_check(store):
+    _step_history(store)
+    assert main(["--store", "results.db", "check"]) == 1
+    assert main(["--store", "results.db", "sync"]) == 0
+    book = load_workbook(WORKBOOK)
+    header = list(_rows(book["Regressions"])[0])
+    assert header == list(REGRESSIONS_HEADER)
+    verdicts = [dict(zip(header, row)) for row in _rows(book["Regressions"])[1:]]
+    verdicts = [row for row in verdicts if row["kind"] == "regression"]
+    assert [(row["run"], row["test"], row["metric"], row["state"]) for row in verdicts] == [
+        ("step14", "t.py::test_step", "step_ms", "confirmed")]
+    assert verdicts[0]["suspect_commits"] == f"{13:040x}..{14:040x}"
+    assert verdicts[0]["change_pct"] == pytest.approx(30, abs=2)
+    summary = book["Summary"]
+    row = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step14")
+    assert _fill(row[6]) == FILLS["regression"] and "confirmed" in row[6].comment.text
+    quiet = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step10")
+    assert _fill(quiet[6]) is None and quiet[6].comment is None
+    legend = [row[0] for row in _rows(book["Legend"])[1:]]
+    assert legend == list(STYLES)
+
+
+@pytest.mark.usefixtures("workdir")
+def test_publishing_never_detects(store):
     _step_history(store)
     assert main(["--store", "results.db", "sync"]) == 0
     book = load_workbook(WORKBOOK)
-    verdicts = [row for row in _rows(book["Regressions"])[1:] if row[6] == "regression"]
-    assert [(row[2], row[4], row[5]) for row in verdicts] == [("step14", "t.py::test_step",
-                                                               "step_ms")]
-    assert verdicts[0][12] == f"{13:040x}..{14:040x}" and verdicts[0][7] == pytest.approx(30, abs=2)
-    summary = book["Summary"]
-    row = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step14")
-    assert _fill(row[6]) == FILLS["regression"]
-    quiet = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step10")
-    assert _fill(quiet[6]) is None
+    assert len(_rows(book["Regressions"])) == 1  # the header only: no check has run
+    row = next(r for r in book["Summary"].iter_rows(min_row=2) if r[5].value == "step14")
+    assert _fill(row[6]) is None
 
 
 @pytest.mark.usefixtures("workdir")
-def test_tolerance_colouring_can_be_chosen_instead(store, monkeypatch):
-    _step_history(store, runs=3, step_at=2)
-    monkeypatch.setenv("HARNESS_SHEET_COLOURING", "tolerance")
-    assert main(["--store", "results.db", "sync"]) == 0
-    book = load_workbook(WORKBOOK)
-    assert len(_rows(book["Regressions"])) == 1  # the header only: no verdicts
-    row = next(r for r in book["Summary"].iter_rows(min_row=2) if r[5].value == "step02")
-    assert _fill(row[6]) == FILLS["regression"]
-
-
-@pytest.mark.usefixtures("workdir")
-def test_an_unknown_colouring_is_a_clear_error(store, monkeypatch, capsys):
+def test_an_unknown_pyproject_key_is_a_clear_error(store, capsys):
     add_runs(store, 1, metrics=1)
-    monkeypatch.setenv("HARNESS_SHEET_COLOURING", "rainbow")
+    Path("pyproject.toml").write_text('[tool.harness]\nsheet_colouring = "rainbow"\n')
     assert main(["--store", "results.db", "publish"]) == 2
-    assert "detection, tolerance" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown key 'sheet_colouring' in [tool.harness]" in err and len(err.splitlines()) == 1

@@ -1,0 +1,89 @@
+"""The check stage: detect once over the history, bring the stored verdicts up to date, and
+say what changed. Publishing and alerting read the verdicts this stage wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.detect import DetectorConfig, detect, series_from_store
+from harness.detect.lifecycle import Transition, newly_failing, reconcile
+from harness.detect.series import Series
+from harness.records import StoredVerdict, Verdict, VerdictState, utc_now, verdict_key
+from harness.settings import Settings
+from harness.store import Store
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found: every series judged, the stored verdicts after it, what changed,
+    and what fails the check."""
+
+    series: tuple[Series, ...]
+    verdicts: tuple[StoredVerdict, ...]
+    transitions: tuple[Transition, ...]
+    failing: tuple[StoredVerdict, ...]
+
+    @property
+    def news(self) -> list[Transition]:
+        """Transitions a reader should hear of (new, confirmed, reopened, retracted)."""
+        return [t for t in self.transitions if t.is_news]
+
+    @property
+    def open(self) -> list[StoredVerdict]:
+        """Unconfirmed and confirmed verdicts, in run order."""
+        return sorted((v for v in self.verdicts if v.is_open),
+                      key=lambda v: (v.verdict.run_index, v.verdict.test, v.verdict.metric))
+
+
+def detector_config(settings: Settings) -> DetectorConfig:
+    """The detector's configuration from the settings."""
+    return DetectorConfig(method=settings.detect_method)
+
+
+def check_store(store: Store, settings: Settings, *, fail_on_unconfirmed: bool = False
+                ) -> CheckResult:
+    """Detect over the store's history, write the verdict transitions, return the result.
+
+    A regression fails the check only when it became confirmed in this check and nobody has
+    triaged it (with `fail_on_unconfirmed`, also when it is newly suspected), so a finding
+    fails one nightly, not every nightly after it.
+    """
+    now = utc_now()
+    series = series_from_store(store)
+    detected = detect(series, detector_config(settings))
+    positions = {run.run_id: index
+                 for index, run in enumerate(store.runs(newest_first=False))}
+    judged = {(s.test, s.metric) for s in series}
+    seen: list[list[Transition]] = []
+    final: list[StoredVerdict] = []
+
+    def change(stored: list[StoredVerdict]) -> list[StoredVerdict]:
+        transitions = reconcile(detected, stored, positions, now, judged=judged)
+        seen.append(transitions)
+        changed = {t.after.key: t.after for t in transitions}
+        final.extend(changed.get(item.key, item) for item in stored)
+        final.extend(item for key, item in changed.items()
+                     if key not in {s.key for s in stored})
+        return list(changed.values())
+
+    store.update_verdicts(change)
+    transitions = seen[-1]
+    failing = newly_failing(transitions, now, fail_on_unconfirmed)
+    return CheckResult(tuple(series), tuple(final), tuple(transitions), tuple(failing))
+
+
+def check_imported(series: Sequence[Series], settings: Settings, *,
+                   fail_on_unconfirmed: bool = False) -> CheckResult:
+    """Detect over imported histories (CSV, pytest-benchmark JSON): no store, so every
+    verdict is new and nothing is remembered."""
+    now = utc_now()
+    detected: list[Verdict] = detect(list(series), detector_config(settings))
+    items = [StoredVerdict(verdict_key(v.test, v.metric, v.env_fingerprint, v.run_id,
+                                       v.kind.value), v,
+                           VerdictState.CONFIRMED if v.confirmed else VerdictState.UNCONFIRMED,
+                           now, now)
+             for v in detected]
+    transitions = [Transition("new", item) for item in items]
+    failing = newly_failing(transitions, now, fail_on_unconfirmed)
+    return CheckResult(tuple(series), tuple(items), tuple(transitions), tuple(failing))
