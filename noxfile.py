@@ -61,9 +61,11 @@ def install(session: nox.Session, extras: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """pylint on our own code (10.00 expected); actionlint on the GitHub workflows."""
+    """pylint on our own code (10.00 expected), mypy on harness/, actionlint on the GitHub
+    workflows, hadolint on the Dockerfiles."""
     install(session, "ml,test,lint,workflows,report,detect,sheet,images")
     session.run("pylint", *LINTED, *session.posargs)
+    session.run("mypy")
     session.run("actionlint", "-no-color")
     session.run("harness", "images", "lint")
 

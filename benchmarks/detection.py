@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from harness.detect import DetectorConfig, Point, Series, detect_series
-from harness.detect.api import same_finding
-from harness.records import VerdictKind
+from harness.detect.lifecycle import CONFIRMED, NEW, REOPENED, reconcile
+from harness.records import VerdictKind, utc_now
 
 MATCH = 3  # runs either side within which an alarm counts as finding a planted shift
 
@@ -171,17 +171,20 @@ class Score:
 def _nightly_alerts(history: History, config: DetectorConfig, first: int,
                     confirmed_only: bool) -> list[tuple[int, int]]:
     """(run blamed, night raised) for every alert `harness check --new` raises on replay."""
-    previous = None
+    stored: dict = {}
     alerts: list[tuple[int, int]] = []
+    positions = {point.run_id: point.run_index for point in history.series.points}
+    moment = utc_now()
     for night in range(first, len(history.series.points) + 1):
         prefix = replace(history.series, points=history.series.points[:night])
         now = [v for v in detect_series(prefix, config)
                if v.kind in (VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT)
                and (v.confirmed or not confirmed_only)]
-        if previous is not None:
-            alerts += [(v.run_index, night - 1) for v in now
-                       if not any(same_finding(v, old, 2) for old in previous)]
-        previous = now
+        transitions = reconcile(now, list(stored.values()), positions, moment)
+        if night > first:  # the first night only seeds what is already known
+            alerts += [(t.after.verdict.run_index, night - 1) for t in transitions
+                       if t.change in (NEW, REOPENED, CONFIRMED)]
+        stored.update({t.after.key: t.after for t in transitions})
     return alerts
 
 

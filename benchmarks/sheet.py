@@ -82,7 +82,7 @@ def sync_cost(folder: Path, runs: int, metrics: int) -> dict:
         credentials = server.service_account_file(folder / "sa.json")
         target = SheetTarget(key, credentials, server.url, RetryPolicy())
         started = time.perf_counter()
-        done = publish_runs(store, target, store.unpublished_runs(target.name), _quiet)
+        done = publish_runs(store, target, store.unpublished_runs(target.name), _quiet).runs
         seconds = time.perf_counter() - started
         counts = dict(server.counts)
     workbook = WorkbookTarget(folder / "sync.xlsx")

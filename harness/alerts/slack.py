@@ -100,6 +100,23 @@ STATE_WORDS = {VerdictState.UNCONFIRMED: "suspected", VerdictState.CONFIRMED: "c
                VerdictState.RETRACTED: "retracted"}
 
 
+def _section(state: VerdictState, test: str, members: list[StoredVerdict]) -> str:
+    """The text of one test's verdicts that share a state and a first bad run."""
+    rows = []
+    for item in members:
+        verdict = item.verdict
+        pct = f"{verdict.change_pct:+.1f} %" if verdict.change_pct is not None else ""
+        rows.append(f"• {STATE_WORDS[state]} {verdict.kind.value} `{verdict.metric}` {pct} "
+                    f"({verdict.baseline:.4g} → {verdict.value:.4g} {verdict.unit}), "
+                    f"confidence {verdict.confidence:.2f}, verdict `{item.key[:8]}`")
+    first = members[0].verdict
+    text = (f"*{test}* at `{first.commit[:10]}` (range `{first.commit_range}`)\n"
+            + "\n".join(rows))
+    if state is not VerdictState.RETRACTED:
+        text += f"\n```{first.repro}```"
+    return text[:2900]
+
+
 def transition_message(items: list[StoredVerdict]) -> dict:
     """One message for a nightly: regressions grouped by state, then by test and first bad
     run, each with its change and (while open) its repro recipe."""
@@ -112,19 +129,9 @@ def transition_message(items: list[StoredVerdict]) -> dict:
     for item in items:
         groups.setdefault((item.state, item.verdict.test, item.verdict.run_id), []).append(item)
     for (state, test, _run), members in groups.items():
-        rows = []
-        for item in members:
-            verdict = item.verdict
-            pct = f"{verdict.change_pct:+.1f} %" if verdict.change_pct is not None else ""
-            rows.append(f"• {STATE_WORDS[state]} {verdict.kind.value} `{verdict.metric}` {pct} "
-                        f"({verdict.baseline:.4g} → {verdict.value:.4g} {verdict.unit}), "
-                        f"confidence {verdict.confidence:.2f}, verdict `{item.key[:8]}`")
         first = members[0].verdict
-        text = (f"*{test}* at `{first.commit[:10]}` (range `{first.commit_range}`)\n"
-                + "\n".join(rows))
-        if state is not VerdictState.RETRACTED:
-            text += f"\n```{first.repro}```"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": _section(state, test, members)}})
         lines.append(f"{STATE_WORDS[state]}: {test} at {first.commit[:10]}")
     return {"text": "\n".join(lines), "blocks": blocks[:50]}
 

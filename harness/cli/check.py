@@ -78,15 +78,14 @@ def _print_table(result, only_news: bool) -> None:
 
     out = console()
     out.print(stored_headline(list(result.verdicts), len(result.series)))
-    news = result.news
-    shown = [t.after for t in news] if only_news else result.open
-    if news:
+    shown = [t.after for t in result.news] if only_news else result.open
+    if result.news:
         out.print("Since the last check:")
-        for transition in news:
-            verdict = transition.after.verdict
-            out.print(f"  {CHANGE_WORDS[transition.change]}: {verdict.kind.value} "
-                      f"{verdict.test} {verdict.metric} (verdict {transition.after.key[:8]}, "
-                      f"now {transition.after.state.value})", soft_wrap=True)
+        for change in result.news:
+            out.print(f"  {CHANGE_WORDS[change.change]}: {change.after.verdict.kind.value} "
+                      f"{change.after.verdict.test} {change.after.verdict.metric} (verdict "
+                      f"{change.after.key[:8]}, now {change.after.state.value})",
+                      soft_wrap=True)
     elif only_news:
         out.print("Nothing changed since the last check.")
     if shown:

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from harness.cli.output import console
-from harness.errors import EXIT_FINDING, EXIT_OK
+from harness.errors import EXIT_FINDING, EXIT_OK, CommandError
 from harness.settings import BY_NAME, add_options, resolve
 
 DEFAULT_BASELINE = str(BY_NAME["lint_baseline"].default)

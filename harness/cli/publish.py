@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 
 from harness.cli.output import console
-from harness.cli.results import open_existing
-from harness.errors import CommandError
+from harness.cli.results import open_existing, pick_run
 from harness.settings import add_options, options_from, resolve
-from harness.store import StoreError
 
 TARGET_SETTINGS = ["sheet_key", "credentials", "workbook"]
 
@@ -42,15 +40,7 @@ def _publish(args: argparse.Namespace, one_run: bool) -> int:
 
     settings = resolve(options_from(args))
     store = open_existing(args)
-    runs = None
-    if one_run:
-        try:
-            run = store.get_run(args.run) if args.run else store.last_run()
-        except StoreError as error:
-            raise CommandError(str(error)) from error
-        if run is None:
-            raise CommandError("the store holds no runs yet: run the suites first")
-        runs = [run]
+    runs = [pick_run(store, args.run)] if one_run else None
     out = console()
     result = publish(store, settings, runs, out.print)
     if not (result.runs or result.regressions or result.restyled):

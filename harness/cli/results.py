@@ -6,6 +6,7 @@ import argparse
 
 from harness.cli.output import console, format_value, run_heading
 from harness.errors import CommandError
+from harness.records import Run
 from harness.store import Store, StoreError
 
 
@@ -30,19 +31,25 @@ def open_existing(args: argparse.Namespace) -> Store:
         raise CommandError(str(error)) from error
 
 
-def show_run(args: argparse.Namespace) -> int:
-    """Print a run's heading, then a table of its measurements."""
-    from rich.table import Table  # pylint: disable=import-outside-toplevel
-
-    store = open_existing(args)
+def pick_run(store: Store, run_id: str | None) -> Run:
+    """The run named by an id prefix, or the last run; a clear error when there is none."""
     try:
-        run = store.get_run(args.run) if args.run else store.last_run()
+        run = store.get_run(run_id) if run_id else store.last_run()
     except StoreError as error:
         raise CommandError(str(error)) from error
     if run is None:
         raise CommandError(
             "the store holds no runs yet: run the suites first (`nox -s integration`)"
         )
+    return run
+
+
+def show_run(args: argparse.Namespace) -> int:
+    """Print a run's heading, then a table of its measurements."""
+    from rich.table import Table  # pylint: disable=import-outside-toplevel
+
+    store = open_existing(args)
+    run = pick_run(store, args.run)
     out = console()
     out.print(run_heading(run))
     table = Table(show_lines=False)
@@ -54,7 +61,7 @@ def show_run(args: argparse.Namespace) -> int:
         ("better", "left"),
         ("status", "left"),
     ):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
     items = store.measurements(run.run_id)
     for item in items:
         table.add_row(

@@ -116,7 +116,7 @@ def read_benchmark_json(paths: list[Path]) -> list[Series]:
             raise HistoryError(f"{path}: not a pytest-benchmark JSON file ({error})") from None
         loaded.append((str(data.get("datetime", "")), str(path), data, benchmarks))
     builder = SeriesBuilder()
-    for index, (_, path, data, benchmarks) in enumerate(sorted(loaded)):
+    for index, (_, source, data, benchmarks) in enumerate(sorted(loaded)):
         commit = str((data.get("commit_info") or {}).get("id", ""))
         env = _machine_fingerprint(data.get("machine_info") or {})
         for bench in benchmarks:
@@ -124,7 +124,7 @@ def read_benchmark_json(paths: list[Path]) -> list[Series]:
                 name = bench.get("fullname") or bench["name"]
                 value = float(bench["stats"]["median"])
             except (KeyError, TypeError, ValueError) as error:
-                raise HistoryError(f"{path}: benchmark without a median ({error})") from None
-            point = Point(index, Path(path).stem, commit, env, value)
+                raise HistoryError(f"{source}: benchmark without a median ({error})") from None
+            point = Point(index, Path(source).stem, commit, env, value)
             builder.add(name, "median", point, higher_is_better=False, unit="s")
     return builder.build()

@@ -60,6 +60,21 @@ def _match(found: Verdict, candidates: list[StoredVerdict], positions: Mapping[s
     return best
 
 
+def _continued(previous: StoredVerdict, found: Verdict, now: datetime) -> Transition | None:
+    """How a stored verdict changes when detection finds it again (None: not at all)."""
+    state = _state(found)
+    if previous.state is VerdictState.CONFIRMED:
+        state = VerdictState.CONFIRMED  # later runs may blur it, they never unconfirm it
+    after = replace(previous, verdict=found, state=state, updated_at=now)
+    if not previous.is_open:
+        return Transition(REOPENED, after, previous)
+    if state is not previous.state:
+        return Transition(CONFIRMED, after, previous)
+    if found != previous.verdict:
+        return Transition(UPDATED, after, previous)
+    return None
+
+
 def reconcile(detected: Sequence[Verdict], stored: Sequence[StoredVerdict],
               positions: Mapping[str, int], now: datetime, tolerance: int = 2,
               judged: set[tuple[str, str]] | None = None) -> list[Transition]:
@@ -85,22 +100,22 @@ def reconcile(detected: Sequence[Verdict], stored: Sequence[StoredVerdict],
             matched.add(key)
             continue
         matched.add(previous.key)
-        state = _state(found)
-        if previous.state is VerdictState.CONFIRMED:
-            state = VerdictState.CONFIRMED  # later runs may blur it, they never unconfirm it
-        after = replace(previous, verdict=found, state=state, updated_at=now)
-        if not previous.is_open:
-            transitions.append(Transition(REOPENED, after, previous))
-        elif state is not previous.state:
-            transitions.append(Transition(CONFIRMED, after, previous))
-        elif found != previous.verdict:
-            transitions.append(Transition(UPDATED, after, previous))
+        transition = _continued(previous, found, now)
+        if transition is not None:
+            transitions.append(transition)
+    return transitions + _retractions(stored, matched, judged, now)
+
+
+def _retractions(stored: Sequence[StoredVerdict], matched: set[str],
+                 judged: set[tuple[str, str]] | None, now: datetime) -> list[Transition]:
+    """Open verdicts of judged series that detection no longer reports."""
+    gone = []
     for item in stored:
         series = (item.verdict.test, item.verdict.metric)
         if item.is_open and item.key not in matched and (judged is None or series in judged):
             after = replace(item, state=VerdictState.RETRACTED, updated_at=now)
-            transitions.append(Transition(RETRACTED, after, item))
-    return transitions
+            gone.append(Transition(RETRACTED, after, item))
+    return gone
 
 
 def newly_failing(transitions: Sequence[Transition], now: datetime,

@@ -47,7 +47,7 @@ def residual_sigma(values: Sequence[float], change_points: Sequence[int]) -> flo
     which keeps a slowly wandering series from being cut into many small "shifts".
     """
     bounds = [0, *change_points, len(values)]
-    residuals = []
+    residuals: list[float] = []
     for start, end in zip(bounds, bounds[1:]):
         centre = statistics.median(values[start:end])
         residuals.extend(abs(value - centre) for value in values[start:end])

@@ -60,7 +60,7 @@ def torch_details() -> dict:
         return {}
     import torch  # pylint: disable=import-outside-toplevel  # optional and slow to import
 
-    details = {"torch": torch.__version__, "cuda": torch.version.cuda or ""}
+    details: dict[str, object] = {"torch": torch.__version__, "cuda": torch.version.cuda or ""}
     if torch.cuda.is_available():
         details["cudnn"] = str(torch.backends.cudnn.version() or "")
         details["gpu_count"] = torch.cuda.device_count()

@@ -20,7 +20,7 @@ def synchronizer(device: object) -> Callable[[], None]:
         return lambda: None
     import torch  # pylint: disable=import-outside-toplevel  # only for CUDA devices
 
-    return lambda: torch.cuda.synchronize(device)
+    return lambda: torch.cuda.synchronize(device)  # type: ignore[arg-type]
 
 
 def synced(fn: Callable[[], object], sync: Callable[[], None]) -> Callable[[], None]:
@@ -110,7 +110,7 @@ class PeakMemory:
         if self.is_cuda:
             import torch  # pylint: disable=import-outside-toplevel  # only for CUDA devices
 
-            torch.cuda.reset_peak_memory_stats(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)  # type: ignore[arg-type]
         else:
             _reset_rss_peak()
         return self
@@ -119,7 +119,8 @@ class PeakMemory:
         if self.is_cuda:
             import torch  # pylint: disable=import-outside-toplevel  # only for CUDA devices
 
-            self.peak_bytes = int(torch.cuda.max_memory_allocated(self.device))
+            self.peak_bytes = int(torch.cuda.max_memory_allocated(
+                self.device))  # type: ignore[arg-type]
         else:
             self.peak_bytes = _rss_peak_bytes()
 

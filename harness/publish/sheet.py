@@ -131,7 +131,8 @@ class SheetTarget:
             raise PublishError(str(error)) from None
         redact.install()  # google-auth's modules are loaded now: filter their debug logs
         session = RoutedSession(credentials, self.endpoint, self.policy.timeout_s)
-        self._http = gspread.Client(None, session=session).http_client
+        # The session carries the credentials; gspread takes None for them then.
+        self._http = gspread.Client(None, session=session).http_client  # type: ignore[arg-type]
         try:
             self._grids = self._read_grids()
         except gspread.exceptions.APIError as error:
@@ -234,7 +235,8 @@ class SheetTarget:
 
     def _read_state(self, book: gspread.HTTPClient) -> SheetState:
         """The key columns and Summary order (one values:batchGet)."""
-        params = {"valueRenderOption": "UNFORMATTED_VALUE",
+        params: dict[str, str | int | bool | float | list[str] | None] = {
+                  "valueRenderOption": "UNFORMATTED_VALUE",
                   "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
         answer = self._call(lambda: book.values_batch_get(self.key, state_ranges(), params),
                             write=False)

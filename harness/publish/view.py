@@ -119,6 +119,27 @@ class ViewUpdate:
     marks: Mapping[str, str | None]
 
 
+def _restyle(flags: Mapping[tuple[str, str, str], Mark], shown: Mapping[str, str],
+             published_runs: set[str], new_runs: set[str],
+             marks: dict[str, str | None]) -> list[Restyle]:
+    """Summary cells whose look changed (their new marks go into `marks`)."""
+    restyle: list[Restyle] = []
+    wanted = {cell_item(*cell): _digest(mark.flag, mark.note) for cell, mark in flags.items()}
+    for (run_id, test, metric), mark in flags.items():
+        item = cell_item(run_id, test, metric)
+        if run_id in new_runs:
+            marks[item] = wanted[item]
+        elif run_id in published_runs and shown.get(item) != wanted[item]:
+            restyle.append(Restyle(run_id, metric_column(test, metric), mark))
+            marks[item] = wanted[item]
+    for item in shown:
+        if item.startswith("cell\0") and item not in wanted:
+            _, run_id, test, metric = item.split("\0")
+            restyle.append(Restyle(run_id, metric_column(test, metric), None))
+            marks[item] = None
+    return restyle
+
+
 def plan_view(items: Sequence[StoredVerdict], shown: Mapping[str, str],
               published_runs: set[str], new_runs: set[str],
               run_dates: Mapping[str, datetime], now: datetime) -> ViewUpdate:
@@ -129,20 +150,7 @@ def plan_view(items: Sequence[StoredVerdict], shown: Mapping[str, str],
     """
     flags = cell_marks(items, now)
     marks: dict[str, str | None] = {}
-    restyle: list[Restyle] = []
-    wanted = {cell_item(*cell): _digest(mark.flag, mark.note) for cell, mark in flags.items()}
-    for cell, mark in flags.items():
-        item, digest = cell_item(*cell), wanted[cell_item(*cell)]
-        if cell[0] in new_runs:
-            marks[item] = digest
-        elif cell[0] in published_runs and shown.get(item) != digest:
-            restyle.append(Restyle(cell[0], metric_column(cell[1], cell[2]), mark))
-            marks[item] = digest
-    for item in shown:
-        if item.startswith("cell\0") and item not in wanted:
-            _, run_id, test, metric = item.split("\0")
-            restyle.append(Restyle(run_id, metric_column(test, metric), None))
-            marks[item] = None
+    restyle = _restyle(flags, shown, published_runs, new_runs, marks)
     rows = []
     for verdict in items:
         row = regression_row(verdict, now, run_dates)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from harness.errors import CommandError
 from harness.publish.collect import RecordsCollector
 from harness.publish.errors import PublishError
-from harness.publish.layout import build_content
+from harness.publish.layout import RunRecords, SheetContent, build_content
 from harness.publish.settings import PublishSettings, publish_settings
 from harness.publish.target import PublishTarget
 from harness.publish.view import plan_view
-from harness.records import Run, utc_now
+from harness.records import Run, StoredVerdict, utc_now
 from harness.settings import Settings
 from harness.store import Store
 
@@ -79,40 +80,65 @@ def publish_runs(store: Store, target: PublishTarget, runs: Sequence[Run],
 
     Raises PublishError on failure: runs of the failing batch and after it stay unpublished.
     """
-    now = utc_now()
+    state = _ViewState.read(store, target.name)
     collector = RecordsCollector(store)
-    verdicts = store.verdicts()
-    shown = store.published_marks(target.name)
-    timeline = store.runs(newest_first=False)
-    unpublished = {run.run_id for run in store.unpublished_runs(target.name)}
-    published = {run.run_id for run in timeline} - unpublished
-    dates = {run.run_id: run.started_at for run in timeline}
     sizes = [len(collector.measurements(run.run_id)) * 20 + 20 for run in runs]
     parts = list(chunks(sizes, target.max_cells_per_write)) or [slice(0, 0)]
-    done = regressions = restyled = 0
+    done, content = 0, build_content([])
     for number, part in enumerate(parts):
         batch = collector.collect(runs[part])
-        new = {records.run.run_id for records in batch}
-        last = number == len(parts) - 1
-        view = plan_view(verdicts, shown, published, new, dates, now)
-        content = build_content(batch, view.flags, view.regressions if last else (),
-                                view.restyle if last else ())
+        content, marks = state.plan(batch, last=number == len(parts) - 1)
         if not (content.runs or content.summary or content.regressions or content.restyle):
             continue
         target.write(content)
-        marks = {item: digest for item, digest in view.marks.items()
-                 if last or item.split("\0")[1] in new}
-        store.set_published_marks(target.name, marks)
+        state.record(store, target.name, marks, {records.run.run_id for records in batch})
         for records in batch:
-            store.mark_published(records.run.run_id, target.name)
-            published.add(records.run.run_id)
             done += 1
             report(f"  [{done}/{len(runs)}] run {records.run.run_id[:8]}  commit "
                    f"{records.run.git.short_commit}  {len(records.measurements)} metrics")
-        shown = {**shown, **{k: v for k, v in marks.items() if v is not None}}
-        if last:
-            regressions, restyled = len(content.regressions), len(content.restyle)
-    return PublishResult(done, regressions, restyled, target.location)
+    return PublishResult(done, len(content.regressions), len(content.restyle), target.location)
+
+
+@dataclass
+class _ViewState:
+    """What a target shows and the store holds, as a publish goes along."""
+
+    verdicts: list[StoredVerdict]
+    shown: dict[str, str]
+    published: set[str]
+    dates: dict[str, datetime]
+    now: datetime
+
+    @classmethod
+    def read(cls, store: Store, target: str) -> _ViewState:
+        """Read it from the store."""
+        timeline = store.runs(newest_first=False)
+        unpublished = {run.run_id for run in store.unpublished_runs(target)}
+        return cls(store.verdicts(), store.published_marks(target),
+                   {run.run_id for run in timeline} - unpublished,
+                   {run.run_id: run.started_at for run in timeline}, utc_now())
+
+    def plan(self, batch: list[RunRecords], last: bool
+             ) -> tuple[SheetContent, dict[str, str | None]]:
+        """The content for one batch (the verdicts' rows and restyles ride with the last one)
+        and the marks to record once it landed."""
+        new = {records.run.run_id for records in batch}
+        view = plan_view(self.verdicts, self.shown, self.published, new, self.dates, self.now)
+        content = build_content(batch, view.flags, view.regressions if last else (),
+                                view.restyle if last else ())
+        marks = {item: digest for item, digest in view.marks.items()
+                 if last or item.split("\0")[1] in new}
+        return content, marks
+
+    def record(self, store: Store, target: str, marks: dict[str, str | None],
+               runs: set[str]) -> None:
+        """After a write landed: remember its marks, then mark its runs published."""
+        store.set_published_marks(target, marks)
+        for run_id in sorted(runs):
+            store.mark_published(run_id, target)
+        self.published |= runs
+        self.shown = {**{k: v for k, v in self.shown.items() if marks.get(k, v) is not None},
+                      **{k: v for k, v in marks.items() if v is not None}}
 
 
 def publish(store: Store, settings: Settings, runs: Sequence[Run] | None = None,

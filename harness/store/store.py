@@ -71,7 +71,7 @@ def _insert(engine: Engine, table):
     raise StoreError(f"unsupported database '{engine.dialect.name}': use SQLite or PostgreSQL")
 
 
-class Store:
+class Store:  # pylint: disable=too-many-public-methods  # one face over every table
     """Runs and their measurements, persisted as they arrive."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
@@ -384,7 +384,7 @@ def _run_from_row(row) -> Run:
     mapping = row._mapping  # pylint: disable=protected-access  # SQLAlchemy's public row API
     return Run(
         run_id=mapping["run_id"],
-        started_at=_as_utc(mapping["started_at"]),
+        started_at=_as_utc(mapping["started_at"]),  # type: ignore[arg-type]  # NOT NULL
         ended_at=_as_utc(mapping["ended_at"]),
         status=RunStatus(mapping["status"]),
         git=GitInfo(
@@ -408,7 +408,7 @@ def _measurement_from_row(row, prefix: str = "") -> Measurement:
         unit=mapping[prefix + "unit"],
         higher_is_better=bool(mapping[prefix + "higher_is_better"]),
         status=MeasurementStatus(mapping[prefix + "status"]),
-        recorded_at=_as_utc(mapping[prefix + "recorded_at"]),
+        recorded_at=_as_utc(mapping[prefix + "recorded_at"]),  # type: ignore[arg-type]
     )
 
 

@@ -125,7 +125,8 @@ def column_letters(index: int) -> str:
 
 def quote_title(title: str) -> str:
     """A sheet title as Google writes it in a range: quoted only when needed."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not _REF.match(title).group(2):
+    reference = _REF.match(title)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not (reference and reference.group(2)):
         return title
     return "'" + title.replace("'", "''") + "'"
 

@@ -55,8 +55,9 @@ def read_values(grid: GridRange, params: dict[str, str]) -> dict:
         width = max(len(line) for line in rows)
         padded = [line + [""] * (width - len(line)) for line in rows]
         rows = [list(column) for column in zip(*padded)]
-    answer = {"range": a1(grid.sheet, row0, col0, max(row1, row0 + 1), max(col1, col0 + 1)),
-              "majorDimension": major}
+    answer: dict[str, object] = {
+        "range": a1(grid.sheet, row0, col0, max(row1, row0 + 1), max(col1, col0 + 1)),
+        "majorDimension": major}
     if rows:
         answer["values"] = rows
     return answer
@@ -126,8 +127,8 @@ def append_values(book: Spreadsheet, text: str, body: dict, params: dict[str, st
 def _has_data(sheet: Sheet, index: int, column: bool) -> bool:
     if not column:
         return sheet.has_data(index)
-    return any(sheet.cell(row, index) is not None and sheet.cell(row, index).get("v")
-               not in (None, "") for row in range(len(sheet.cells)))
+    return any((sheet.cell(row, index) or {}).get("v") not in (None, "")
+               for row in range(len(sheet.cells)))
 
 
 def clear_values(grid: GridRange) -> str:

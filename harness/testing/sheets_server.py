@@ -76,7 +76,7 @@ class SheetsServer:
         """http://127.0.0.1:PORT."""
         assert self._httpd is not None, "start() the server first"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> SheetsServer:
         """Listen on an ephemeral loopback port in a background thread."""
@@ -241,8 +241,8 @@ class SheetsServer:
             cleared = ops.clear_values(book.parse_range(target))
             return {"spreadsheetId": book.spreadsheet_id, "clearedRange": cleared}
         if operation == "values.batchClear":
-            cleared = [ops.clear_values(book.parse_range(text)) for text in body.get("ranges", [])]
-            return {"spreadsheetId": book.spreadsheet_id, "clearedRanges": cleared}
+            cleared_ranges = [ops.clear_values(book.parse_range(text)) for text in body.get("ranges", [])]
+            return {"spreadsheetId": book.spreadsheet_id, "clearedRanges": cleared_ranges}
         if operation == "values.batchUpdate":
             return ops.batch_write_values(book, body)
         draft, answer = ops.batch_update(book, body)

@@ -60,7 +60,7 @@ def test_a_v1_store_is_upgraded_in_place_keeping_its_rows(store_url):
 
     store = Store.open(store_url)
 
-    assert [step.version for step in store.migrations_applied] == [2]
+    assert [step.version for step in store.migrations_applied] == [2, 3]
     assert store.schema_version == schema.SCHEMA_VERSION
     assert series_index_exists(store_url)
     assert [run.run_id for run, _ in store.history(TEST, "top1")] == ["old-a", "old-b"]
@@ -76,7 +76,7 @@ def test_the_committed_v1_sqlite_file_upgrades(tmp_path):
     copy = tmp_path / "store-v1.db"
     shutil.copyfile(FIXTURE, copy)
     store = Store.open(str(copy), create=False)
-    assert [step.version for step in store.migrations_applied] == [2]
+    assert [step.version for step in store.migrations_applied] == [2, 3]
     assert len(store.runs()) == 2
     assert store.count_measurements() == 6
     assert [r.run_id for r in store.unpublished_runs("sheet:example")] == ["v1-run-runner-b"]
@@ -105,7 +105,7 @@ def test_processes_opening_an_old_store_at_once_upgrade_it_once(store_url):
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0
-    assert applied == [[], [], [], [2]]
+    assert applied == [[], [], [], [2, 3]]
     assert Store.open(store_url).schema_version == schema.SCHEMA_VERSION
 
 

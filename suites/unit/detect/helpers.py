@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta, timezone
 
 from harness.detect import Point, Series
+from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+
+ORIGIN = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def make_series(  # pylint: disable=too-many-arguments  # every planted feature is a knob
@@ -29,14 +33,8 @@ def make_series(  # pylint: disable=too-many-arguments  # every planted feature 
 def fill_store(store, series: Series, start: int = 0, stop: int | None = None,
                hostname: str = "node-1") -> None:
     """Record points `start:stop` of `series` as runs (one a night) into `store`."""
-    # pylint: disable=import-outside-toplevel  # store records only for store-based tests
-    from datetime import datetime, timedelta, timezone
-
-    from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
-
-    origin = datetime(2026, 1, 1, tzinfo=timezone.utc)
     for point in series.points[start:stop]:
-        run = Run(point.run_id, origin + timedelta(days=point.run_index),
+        run = Run(point.run_id, ORIGIN + timedelta(days=point.run_index),
                   GitInfo(commit=point.commit, branch="main", subject=f"commit {point.run_index}"),
                   Environment(hostname=hostname, image_digest="sha256:abc"), RunStatus.COMPLETE)
         store.begin_run(run)

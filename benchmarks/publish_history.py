@@ -1,0 +1,146 @@
+"""Publish one new nightly run onto a history of N nights (2 runners x 60 metrics each).
+
+    python benchmarks/publish_history.py [--nights 10,100,730,3650] [--source PATH]
+        [--timeout 600]
+
+For each N, a worker process (using the harness checkout at --source, default this one, so
+an older commit can be measured side by side) builds a store of N nights, publishes all but
+the newest run to a workbook and to a spreadsheet on the local Sheets server, runs
+`harness check` when that version has it (the nightly order: record, check, publish), then
+times `harness publish` of the newest run through the CLI and counts its Sheets requests.
+Prints one Markdown table row per N. A worker past --timeout is reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+RUNNERS, METRICS = 2, 60
+
+
+def fill(store, nights: int) -> None:
+    """N nights x 2 runners x 60 metrics of 1 % noise, one transaction per run."""
+    # pylint: disable=import-outside-toplevel  # the worker imports the checkout under test
+    from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+
+    noise = random.Random(nights)
+    origin = datetime(2020, 1, 1, 2, 0, tzinfo=timezone.utc)
+    for night in range(nights):
+        for runner in range(RUNNERS):
+            run = Run(f"n{night:05d}-r{runner}", origin + timedelta(days=night, minutes=runner),
+                      GitInfo(f"{night:040x}", "main", f"change {night}"),
+                      Environment(torch="2.13.0", gpu_name="NVIDIA H100",
+                                  hostname=f"runner-{runner}"), RunStatus.COMPLETE)
+            store.begin_run(run)
+            store.record([Measurement(run.run_id, f"suites/test_models.py::test_{m % 6}",
+                                      f"metric_{m:02d}", (1 + m) * (1 + noise.gauss(0, 0.01)),
+                                      "ms", False) for m in range(METRICS)])
+
+
+def harness_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the CLI of the checkout under test."""
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], env=env, check=False,
+                          capture_output=True, text=True)
+
+
+def worker(nights: int, folder: Path) -> dict:
+    """Build, publish the history, then measure publishing the newest run (this process
+    imports the harness found on sys.path: the checkout under test)."""
+    # pylint: disable=import-outside-toplevel
+    from harness.store import Store
+    from harness.testing.sheets_server import SheetsServer
+
+    db = folder / "results.db"
+    store = Store.open(str(db))
+    fill(store, nights)
+    newest = store.last_run()
+    with SheetsServer() as server:
+        key = server.create_spreadsheet()
+        credentials = server.service_account_file(folder / "sa.json")
+        env = {**os.environ, "HARNESS_STORE": str(db), "HARNESS_SHEET_KEY": key,
+               "HARNESS_SHEET_CREDENTIALS": str(credentials), "HARNESS_SHEETS_ENDPOINT":
+               server.url, "HARNESS_WORKBOOK": str(folder / "sheet.xlsx"),
+               "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+        book_env = {k: v for k, v in env.items() if k != "HARNESS_SHEET_KEY"}
+        _setup_sync(store, newest.run_id, env, book_env)
+        checked = harness_cli("check", env=env).returncode in (0, 1)
+        server.reset_counts()
+        started = time.perf_counter()
+        sheet = harness_cli("publish", newest.run_id, env=env)
+        sheet_s = time.perf_counter() - started
+        counts = dict(server.counts)
+        started = time.perf_counter()
+        book = harness_cli("publish", newest.run_id, env=book_env)
+        book_s = time.perf_counter() - started
+    store.close()
+    return {"nights": nights, "sheet_s": sheet_s, "reads": counts.get("read", 0),
+            "writes": counts.get("write", 0), "workbook_s": book_s, "checked": checked,
+            "ok": sheet.returncode == 0 and book.returncode == 0,
+            "error": (sheet.stderr + book.stderr).strip()[-300:]}
+
+
+def _setup_sync(store, newest: str, env: dict, book_env: dict) -> None:
+    """Everything but the newest run into both targets, as earlier nightlies left it."""
+    from sqlalchemy import text  # pylint: disable=import-outside-toplevel
+
+    # Hide the newest run from the setup syncs by marking it published for a moment.
+    targets = ["sheet:" + env["HARNESS_SHEET_KEY"],
+               f"workbook:{Path(book_env['HARNESS_WORKBOOK']).resolve()}"]
+    for name in targets:
+        store.mark_published(newest, name)
+    for variables in (env, book_env):
+        done = harness_cli("sync", env=variables)
+        if done.returncode != 0:
+            raise RuntimeError(f"setup sync failed: {done.stderr.strip()[-300:]}")
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM publications WHERE run_id = :r"), {"r": newest})
+
+
+def main() -> None:
+    """Run one worker per history length and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nights", default="10,100,730,3650")
+    parser.add_argument("--source", type=Path, default=HERE,
+                        help="the harness checkout to measure (default: this one)")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            print(json.dumps(worker(args.worker, Path(folder))))
+        return
+    print(f"harness at {args.source.resolve().name}: publish one new run onto N nights "
+          f"({RUNNERS} runners x {METRICS} metrics)\n")
+    print("| nights | runs | workbook publish | sheet publish | sheet reads | sheet writes |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for nights in (int(n) for n in args.nights.split(",")):
+        env = {**os.environ, "PYTHONPATH": str(args.source.resolve())}
+        try:
+            done = subprocess.run([sys.executable, __file__, "--worker", str(nights)], env=env,
+                                  cwd=args.source, capture_output=True, text=True,
+                                  timeout=args.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            print(f"| {nights:,} | {nights * RUNNERS:,} | over {args.timeout:.0f} s (setup "
+                  "included) | - | - | - |", flush=True)
+            continue
+        if done.returncode != 0:
+            print(f"| {nights:,} | worker failed: {done.stderr.strip()[-200:]} |", flush=True)
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        note = "" if row["ok"] else f" (error: {row['error']})"
+        print(f"| {nights:,} | {nights * RUNNERS:,} | {row['workbook_s']:.2f} s | "
+              f"{row['sheet_s']:.2f} s | {row['reads']} | {row['writes']} |{note}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
