@@ -118,3 +118,22 @@ def test_sheet_credentials_are_checked_without_showing_them(runner_dir, capsys, 
     _, lines = doctor(capsys)
     assert "sheet credentials mode" not in lines
     assert "sheet access" in lines  # the publisher's sharing check, or why it did not run
+
+
+def test_sheet_access_is_checked_by_the_real_publisher(runner_dir, capsys, monkeypatch):
+    pytest.importorskip("gspread", reason="the optional `sheet` extra is not installed")
+    from harness.testing.sheets_server import SheetsServer  # pylint: disable=import-outside-toplevel
+
+    git_repository(runner_dir)
+    with SheetsServer() as server:
+        key = server.create_spreadsheet()
+        credentials = server.service_account_file(runner_dir / "sa.json")
+        monkeypatch.setenv("HARNESS_SHEET_CREDENTIALS", str(credentials))
+        monkeypatch.setenv("HARNESS_SHEETS_ENDPOINT", server.url)
+        monkeypatch.setenv("HARNESS_SHEET_KEY", key)
+        _, lines = doctor(capsys)
+        assert lines["sheet access"].startswith(f"ok   sheet access: spreadsheet {key} opens")
+        monkeypatch.setenv("HARNESS_SHEET_KEY", "no-such-sheet")
+        code, lines = doctor(capsys)
+    assert code == 1 and lines["sheet access"].startswith("FAIL sheet access: spreadsheet "
+                                                          "no-such-sheet does not exist")
