@@ -53,7 +53,7 @@ def harness_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def worker(nights: int, folder: Path) -> dict:
+def worker(nights: int, folder: Path) -> dict:  # pylint: disable=too-many-locals  # one script
     """Build, publish the history, then measure publishing the newest run (this process
     imports the harness found on sys.path: the checkout under test)."""
     # pylint: disable=import-outside-toplevel

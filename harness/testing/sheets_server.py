@@ -241,7 +241,8 @@ class SheetsServer:
             cleared = ops.clear_values(book.parse_range(target))
             return {"spreadsheetId": book.spreadsheet_id, "clearedRange": cleared}
         if operation == "values.batchClear":
-            cleared_ranges = [ops.clear_values(book.parse_range(text)) for text in body.get("ranges", [])]
+            cleared_ranges = [ops.clear_values(book.parse_range(text))
+                              for text in body.get("ranges", [])]
             return {"spreadsheetId": book.spreadsheet_id, "clearedRanges": cleared_ranges}
         if operation == "values.batchUpdate":
             return ops.batch_write_values(book, body)
