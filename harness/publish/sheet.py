@@ -36,6 +36,7 @@ from harness.publish.sheet_plan import (
 )
 
 GOOGLE_CELL_LIMIT = 10_000_000
+EMPTY = SheetContent((), ())
 # google-auth looks up a service account's "regional access boundary" here after a token
 # refresh; with a custom endpoint that lookup goes to the same gateway.
 GOOGLE_IAM_ENDPOINT = "https://iamcredentials.googleapis.com"
@@ -207,6 +208,10 @@ class SheetTarget:
                 self.sleep(self.policy.settle_s)
                 self._grids = self._read_grids()
                 continue
+            if not repairing:
+                # A batchUpdate is atomic: everything it planned landed. What is left is to
+                # remove a copy that an earlier, ambiguous write may still land late.
+                content = EMPTY
             if ambiguous or repairing:
                 self.sleep(self.policy.settle_s if ambiguous else 0)
                 self._grids = self._read_grids()

@@ -11,7 +11,17 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.publish.layout import KEY_COLUMN, RUNS_TAB, SUMMARY_TAB, row_key
+from harness.publish.layout import (
+    FILLS,
+    KEY_COLUMN,
+    REGRESSIONS_TAB,
+    RUNS_TAB,
+    SUMMARY_TAB,
+    metric_column,
+    row_key,
+)
+from harness.publish.sheet_plan import color
+from harness.records import StoredVerdict, Verdict, VerdictKind, VerdictState, utc_now
 from harness.publish.retry import RetryPolicy
 from harness.testing.fixtures import new_store
 from harness.testing.sheets_server import SheetsServer
@@ -30,6 +40,7 @@ class FaultCase:
     name: str
     fault: str
     on: str = "write"
+    recolour: bool = False  # the faulted publish also restyles a published row (a verdict)
 
 
 CASES = (
@@ -45,6 +56,10 @@ CASES = (
     FaultCase("connection reset before the write", "reset"),
     FaultCase("write applied, then connection reset", "write-then-reset"),
     FaultCase("502 HTML on the read-back of keys", "502-html", "read"),
+    FaultCase("500 while re-colouring an earlier row", "500", recolour=True),
+    FaultCase("write applied, then 503, while re-colouring", "write-then-503", recolour=True),
+    FaultCase("stall, then write applied, while re-colouring", "stall-then-write",
+              recolour=True),
 )
 
 
@@ -94,6 +109,7 @@ def _publish_through(case: FaultCase, store, folder: Path) -> CaseResult:
         credentials = server.service_account_file(folder / "service-account.json")
         publish_runs(store, SheetTarget(key, credentials, server.url, TEST_POLICY),
                      store.unpublished_runs(f"sheet:{key}")[:1], lambda _: None)
+        verdicts = _store_verdict(store) if case.recolour else set()
         server.reset_counts()
         # A new target, as a new process would have: it reads the metadata and a token again.
         target = SheetTarget(key, credentials, server.url, TEST_POLICY)
@@ -106,8 +122,35 @@ def _publish_through(case: FaultCase, store, folder: Path) -> CaseResult:
         rows = {row_key(m.run_id, m.test, m.metric)
                 for run_id in run_ids for m in store.measurements(run_id)}
         found = [count_rows(server, key, RUNS_TAB, rows),
-                 count_rows(server, key, SUMMARY_TAB, run_ids)]
-        return CaseResult(case, len(rows) + len(run_ids),
-                          sum(lost for lost, _ in found) + len(store.unpublished_runs(target.name)),
+                 count_rows(server, key, SUMMARY_TAB, run_ids),
+                 count_rows(server, key, REGRESSIONS_TAB, verdicts)]
+        uncoloured = sum(not _coloured(server, key, item) for item in store.verdicts())
+        return CaseResult(case, len(rows) + len(run_ids) + len(verdicts),
+                          sum(lost for lost, _ in found) + len(store.unpublished_runs(target.name))
+                          + uncoloured,
                           sum(duplicated for _, duplicated in found),
                           server.counts["read"], server.counts["write"], seconds)
+
+
+def _store_verdict(store) -> set[str]:
+    """A confirmed regression on the first (already published) run's first metric: the next
+    publish restyles that cell and adds a Regressions row. Returns the verdict keys."""
+    first = store.runs(newest_first=False)[0]
+    item = store.measurements(first.run_id)[0]
+    verdict = Verdict(item.test, item.metric, VerdictKind.REGRESSION, first.run_id, 0,
+                      first.git.commit, "", "", first.env.fingerprint, 1.0, 1.2, 0.2, 20.0,
+                      0.999, 0.01, 0.025, item.higher_is_better, item.unit)
+    now = utc_now()
+    stored = StoredVerdict("fault-matrix-v1", verdict, VerdictState.CONFIRMED, now, now)
+    store.update_verdicts(lambda _existing: [stored])
+    return {stored.key}
+
+
+def _coloured(server: SheetsServer, key: str, item: StoredVerdict) -> bool:
+    """Whether the verdict's Summary cell shows in the regression colour."""
+    values = server.values(key, SUMMARY_TAB)
+    header = values[0]
+    column = header.index(metric_column(item.verdict.test, item.verdict.metric))
+    row = next(number for number, row in enumerate(values) if item.verdict.run_id in row)
+    cell = server.cell(key, SUMMARY_TAB, row, column)
+    return (cell.get("f") or {}).get("backgroundColor") == color(FILLS["regression"])
