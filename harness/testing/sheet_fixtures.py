@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.settings import SETTINGS
 from harness.testing import netguard
 from harness.testing.fixtures import new_store
 from harness.testing.sheets_server import SheetsServer
@@ -26,10 +27,9 @@ def fixture_loopback_only(request, monkeypatch):
 @pytest.fixture(name="workdir")
 def fixture_workdir(tmp_path: Path, monkeypatch) -> Path:
     """A clean working directory with no pyproject.toml and no harness environment."""
-    for name in ("HARNESS_STORE", "HARNESS_SHEET_KEY", "HARNESS_SHEET_CREDENTIALS",
-                 "GOOGLE_APPLICATION_CREDENTIALS", "HARNESS_WORKBOOK",
-                 "HARNESS_SHEETS_ENDPOINT", "HARNESS_SHEET_TIMEOUT"):
-        monkeypatch.delenv(name, raising=False)
+    for setting in SETTINGS:
+        for name in setting.env:
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
