@@ -64,6 +64,8 @@ class ImagesConfig:
     cuda_torch: str = "torch==2.14.1"
     # Empty: the CUDA torch comes from the normal package index (PyPI's torch is a CUDA build).
     cuda_index_url: str = ""
+    # Paths under site-packages the CUDA environment carries but never loads (shell globs).
+    cuda_trim: tuple[str, ...] = ()
     debug_packages: tuple[str, ...] = ("ipython", "matplotlib", "py-spy")
     allowed_certificates: tuple[str, ...] = ("*/certifi/cacert.pem",)
     budgets: dict[str, Budgets] = field(default_factory=dict)
@@ -71,6 +73,10 @@ class ImagesConfig:
     def torch_for(self, flavour: str) -> str:
         """The torch requirement of one flavour ('torch' for cpu, 'cuda-torch' for cuda)."""
         return self.cuda_torch if flavour == "cuda" else self.torch
+
+    def trim_for(self, flavour: str) -> tuple[str, ...]:
+        """What to remove from a flavour's environment (only the CUDA one has a list)."""
+        return self.cuda_trim if flavour == "cuda" else ()
 
     def budgets_for(self, flavour: str) -> Budgets:
         """The budgets of one torch flavour (none configured: nothing limited)."""
@@ -81,7 +87,8 @@ _BUDGET_KEYS = {"base", "debug", "debug-added", "wasted", "floor-ratio"}
 _STRING_KEYS = {"os-base", "base-name", "debug-name", "torch", "cuda-torch"}
 # Strings that may be empty ('' switches the option off).
 _OPTIONAL_KEYS = {"cuda-index-url"}
-_LIST_KEYS = {"extras", "debug-packages", "allowed-certificates"}
+_LIST_KEYS = {"extras", "debug-packages", "allowed-certificates", "cuda-trim"}
+_TRIM_PATTERN = re.compile(r"^[A-Za-z0-9_.*?\[\]-][A-Za-z0-9_.*?\[\]/-]*$")
 
 
 def _parse_budgets(table: Any, where: str) -> Budgets:
@@ -125,6 +132,11 @@ def parse_config(table: dict[str, Any], where: str = "[tool.harness.images]") ->
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise ImagesError(f"{where}.{key}: expected a list of strings, got {items!r}")
         values[key.replace("-", "_")] = tuple(items)
+    for pattern in values.get("cuda_trim", ()):
+        if not _TRIM_PATTERN.match(pattern) or ".." in pattern.split("/"):
+            raise ImagesError(
+                f"{where}.cuda-trim: {pattern!r} is not a path under site-packages (relative, "
+                "no '..', no spaces; globs * ? [] allowed)")
     budgets = table.get("budgets", {})
     if not isinstance(budgets, dict) or not set(budgets) <= set(FLAVOURS):
         raise ImagesError(

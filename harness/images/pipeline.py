@@ -114,7 +114,8 @@ def _base_args(config: ImagesConfig, options: BuildOptions, wheelhouse_tag: str
                ) -> dict[str, str]:
     """Build arguments of the base Dockerfile (the builder stage's inputs)."""
     return {"BASE_IMAGE": config.os_base, "PACKAGE_INDEX_URL": options.package_index_url,
-            "EXTRA_CA_CERT": read_ca(options.extra_ca_cert), "WHEELHOUSE": wheelhouse_tag}
+            "EXTRA_CA_CERT": read_ca(options.extra_ca_cert), "WHEELHOUSE": wheelhouse_tag,
+            "TRIM": " ".join(config.trim_for(options.flavour))}
 
 
 def wheelhouses(client: Any, root: Path, config: ImagesConfig, flavour: str,
