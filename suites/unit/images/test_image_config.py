@@ -74,7 +74,7 @@ def test_each_flavour_has_its_torch_and_the_cuda_index_is_optional():
     assert config.cuda_index_url == ""
     trimmed = parse_config({"cuda-trim": ["triton", "nvidia/*/lib/*.a"]})
     assert trimmed.trim_for("cuda") == ("triton", "nvidia/*/lib/*.a")
-    assert trimmed.trim_for("cpu") == ()
+    assert not trimmed.trim_for("cpu")
     assert parse_config({"cuda-index-url": " https://example.org/whl "}).cuda_index_url == (
         "https://example.org/whl")
 
