@@ -1,7 +1,8 @@
 """Image benchmark: naive single-stage image vs our slim base and debug images.
 
 Prints size, layers and wasted bytes; debug minus base; cold build time; rebuild time after a
-one-line code change; the floor (OS layer + Python environment). Needs a Docker engine
+one-line code change; the floor (OS layer + Python environment). CPU flavour (the CUDA one:
+docs/images.md, benchmarks/pull_cost.py --flavour cuda). Needs a Docker engine
 (images/engine/start-engine.sh). Usage: python benchmarks/images.py [--skip-cold]
 """
 
@@ -25,8 +26,6 @@ from harness.images.report import ImageReport, inspect
 
 ROOT = Path(__file__).resolve().parents[1]
 NAIVE = ROOT / "benchmarks" / "images" / "naive.Dockerfile"
-# DESIGN.md, measured elsewhere: the CUDA torch wheel set installed (nvidia libs, torch, triton).
-CUDA_WHEELS_INSTALLED = 4.5e9
 
 
 @dataclass
@@ -153,13 +152,8 @@ def print_tables(rows: list[Row], floor: Any, os_size: int) -> None:
     print(f"| base / floor | {base.size / floor.total:.3f}x | <= 1.05x |")
     print(f"| wasted bytes, worst image (ours) | "
           f"{format_size(max(base.wasted_bytes, debug.wasted_bytes))} | < 5 MB |")
-    torch_cpu = dict(base.largest).get("/opt/venv/lib/python3.11/site-packages/torch", 0)
-    estimate = floor.total - torch_cpu + CUDA_WHEELS_INSTALLED
-    print(f"| CUDA wheel set installed | not measured here (needs a 2.7 GB download); "
-          f"DESIGN.md: {format_size(CUDA_WHEELS_INSTALLED)} | |")
-    print(f"| CUDA floor estimate = floor - CPU torch ({format_size(torch_cpu)}) + CUDA wheels "
-          f"| {format_size(estimate)} (estimate, not measured) | budget 1.05x = "
-          f"{format_size(1.05 * estimate)} |")
+    print("| CUDA flavour | measured by `harness images build --flavour cuda` and "
+          "`benchmarks/pull_cost.py --flavour cuda`: docs/images.md | |")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
 
     push = actions.add_parser("push", help="push base and debug, tagged with the commit")
     push.add_argument("--registry", required=True, help="registry host:port")
-    push.add_argument("--tag", help="tag to push (default: the short commit)")
+    push.add_argument("--flavour", choices=("cpu", "cuda"), default="cpu",
+                      help="which build to push (default: cpu; cuda tags end in -cuda)")
+    push.add_argument("--tag", help="tag to push (default: the short commit, as built)")
     push.set_defaults(handler=run_push)
 
     lint = actions.add_parser("lint", help="lint the Dockerfiles with hadolint")
@@ -137,18 +139,20 @@ def run_push(args: argparse.Namespace) -> int:
     """Push the base and debug images of this commit to a registry."""
     # pylint: disable=import-outside-toplevel  # the docker SDK is an optional extra
     from harness.images.engine import connect
-    from harness.images.pipeline import revision
+    from harness.images.config import format_size
+    from harness.images.pipeline import image_tag, revision
     from harness.images.push import push
 
     root = args.project.resolve()
-    tag = args.tag or revision(root).tag
+    tag = args.tag or image_tag(revision(root).tag, args.flavour)
     out = console()
     try:
         config = _config(args)
         client = connect()
         for name in (config.base_name, config.debug_name):
             pushed = push(client, f"{name}:{tag}", args.registry, name, tag)
-            out.print(f"pushed {pushed.reference} {pushed.digest} ({pushed.layers} layers)")
+            out.print(f"pushed {pushed.reference} {pushed.digest} ({pushed.layers} layers, "
+                      f"{format_size(pushed.compressed)} compressed)")
     except _errors() as error:
         raise CommandError(str(error)) from error
     return EXIT_OK

@@ -11,7 +11,8 @@ from harness.images.config import ImagesConfig
 from harness.images.pipeline import Built, BuildOptions, read_ca
 from harness.images.report import ImageReport, inspect
 from harness.images.secrets import SecretRules
-from harness.images.smoke import BASE_CHECKS, DEBUG_CHECKS, UNIT_SUITE, SmokeResult, smoke
+from harness.images.smoke import (BASE_CHECKS, CUDA_CHECKS, DEBUG_CHECKS, UNIT_SUITE,
+                                  SmokeResult, smoke, smoke_gpu)
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ def floor_of(client: Any, config: ImagesConfig, built: Built) -> Floor:
     return Floor(os_size, runtime - os_size)
 
 
-def smoke_checks(root: Path) -> tuple[tuple[str, list[str]], ...]:
-    """Base checks, plus the unit suite when the project has one."""
+def smoke_checks(root: Path, flavour: str = "cpu") -> tuple[tuple[str, list[str]], ...]:
+    """Base checks (and the CUDA ones), plus the unit suite when the project has one."""
     unit = (UNIT_SUITE,) if (root / "suites" / "unit").is_dir() else ()
-    return BASE_CHECKS + unit
+    return BASE_CHECKS + (CUDA_CHECKS if flavour == "cuda" else ()) + unit
 
 
 def check_images(client: Any, root: Path, config: ImagesConfig, built: Built,
@@ -78,8 +79,10 @@ def check_images(client: Any, root: Path, config: ImagesConfig, built: Built,
         floor=floor.total,
     )
     verdicts = check(measured, config.budgets_for(options.flavour))
-    checks = smoke_checks(root)
+    checks = smoke_checks(root, options.flavour)
     results = smoke(client, built.refs["base"], checks)
+    if options.flavour == "cuda":
+        results += smoke_gpu(client, built.refs["base"])
     if "debug" in reports:
         results += smoke(client, built.refs["debug"], checks + DEBUG_CHECKS)
     return Checked(reports, floor, verdicts, results)

@@ -61,10 +61,22 @@ class ImagesConfig:
     debug_name: str = "harness-debug"
     extras: tuple[str, ...] = ()
     torch: str = "torch==2.13.0"
-    cuda_index_url: str = "https://download.pytorch.org/whl/cu128"
+    cuda_torch: str = "torch==2.14.1"
+    # Empty: the CUDA torch comes from the normal package index (PyPI's torch is a CUDA build).
+    cuda_index_url: str = ""
+    # Paths under site-packages the CUDA environment carries but never loads (shell globs).
+    cuda_trim: tuple[str, ...] = ()
     debug_packages: tuple[str, ...] = ("ipython", "matplotlib", "py-spy")
     allowed_certificates: tuple[str, ...] = ("*/certifi/cacert.pem",)
     budgets: dict[str, Budgets] = field(default_factory=dict)
+
+    def torch_for(self, flavour: str) -> str:
+        """The torch requirement of one flavour ('torch' for cpu, 'cuda-torch' for cuda)."""
+        return self.cuda_torch if flavour == "cuda" else self.torch
+
+    def trim_for(self, flavour: str) -> tuple[str, ...]:
+        """What to remove from a flavour's environment (only the CUDA one has a list)."""
+        return self.cuda_trim if flavour == "cuda" else ()
 
     def budgets_for(self, flavour: str) -> Budgets:
         """The budgets of one torch flavour (none configured: nothing limited)."""
@@ -72,8 +84,11 @@ class ImagesConfig:
 
 
 _BUDGET_KEYS = {"base", "debug", "debug-added", "wasted", "floor-ratio"}
-_STRING_KEYS = {"os-base", "base-name", "debug-name", "torch", "cuda-index-url"}
-_LIST_KEYS = {"extras", "debug-packages", "allowed-certificates"}
+_STRING_KEYS = {"os-base", "base-name", "debug-name", "torch", "cuda-torch"}
+# Strings that may be empty ('' switches the option off).
+_OPTIONAL_KEYS = {"cuda-index-url"}
+_LIST_KEYS = {"extras", "debug-packages", "allowed-certificates", "cuda-trim"}
+_TRIM_PATTERN = re.compile(r"^[A-Za-z0-9_.*?\[\]-][A-Za-z0-9_.*?\[\]/-]*$")
 
 
 def _parse_budgets(table: Any, where: str) -> Budgets:
@@ -98,7 +113,7 @@ def _parse_budgets(table: Any, where: str) -> Budgets:
 
 def parse_config(table: dict[str, Any], where: str = "[tool.harness.images]") -> ImagesConfig:
     """Validate a `[tool.harness.images]` table; every mistake is named with its key."""
-    known = _STRING_KEYS | _LIST_KEYS | {"budgets"}
+    known = _STRING_KEYS | _OPTIONAL_KEYS | _LIST_KEYS | {"budgets"}
     unknown = set(table) - known
     if unknown:
         raise ImagesError(f"{where}: unknown key {sorted(unknown)}; known: {sorted(known)}")
@@ -107,11 +122,21 @@ def parse_config(table: dict[str, Any], where: str = "[tool.harness.images]") ->
         if not isinstance(table[key], str) or not table[key]:
             raise ImagesError(f"{where}.{key}: expected a non-empty string, got {table[key]!r}")
         values[key.replace("-", "_")] = table[key]
+    for key in _OPTIONAL_KEYS & set(table):
+        if not isinstance(table[key], str):
+            raise ImagesError(f"{where}.{key}: expected a string ('' for none), "
+                              f"got {table[key]!r}")
+        values[key.replace("-", "_")] = table[key].strip()
     for key in _LIST_KEYS & set(table):
         items = table[key]
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             raise ImagesError(f"{where}.{key}: expected a list of strings, got {items!r}")
         values[key.replace("-", "_")] = tuple(items)
+    for pattern in values.get("cuda_trim", ()):
+        if not _TRIM_PATTERN.match(pattern) or ".." in pattern.split("/"):
+            raise ImagesError(
+                f"{where}.cuda-trim: {pattern!r} is not a path under site-packages (relative, "
+                "no '..', no spaces; globs * ? [] allowed)")
     budgets = table.get("budgets", {})
     if not isinstance(budgets, dict) or not set(budgets) <= set(FLAVOURS):
         raise ImagesError(

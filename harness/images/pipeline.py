@@ -105,26 +105,36 @@ def snapshot(root: Path, dest: Path) -> Path:
     return dest
 
 
+def image_tag(revision_tag: str, flavour: str) -> str:
+    """The default tag of a flavour's images: the revision, with '-cuda' for the CUDA build."""
+    return revision_tag if flavour == "cpu" else f"{revision_tag}-{flavour}"
+
+
 def _base_args(config: ImagesConfig, options: BuildOptions, wheelhouse_tag: str
                ) -> dict[str, str]:
     """Build arguments of the base Dockerfile (the builder stage's inputs)."""
-    args = {"BASE_IMAGE": config.os_base, "PACKAGE_INDEX_URL": options.package_index_url,
-            "EXTRA_CA_CERT": read_ca(options.extra_ca_cert), "WHEELHOUSE": wheelhouse_tag}
-    if options.flavour == "cuda":
-        args |= {"TORCH_INDEX_URL": config.cuda_index_url, "TORCH_SPEC": config.torch}
-    return args
+    return {"BASE_IMAGE": config.os_base, "PACKAGE_INDEX_URL": options.package_index_url,
+            "EXTRA_CA_CERT": read_ca(options.extra_ca_cert), "WHEELHOUSE": wheelhouse_tag,
+            "TRIM": " ".join(config.trim_for(options.flavour))}
 
 
 def wheelhouses(client: Any, root: Path, config: ImagesConfig, flavour: str,
                 debug: bool) -> dict[str, str]:
-    """Wheelhouse image tags for the base (and debug) builds, downloading wheels when needed."""
+    """Wheelhouse image tags for the base (and debug) builds, downloading wheels when needed.
+
+    Both flavours take the same path: torch (CPU build, or the CUDA build with its nvidia-*
+    and triton wheels) is downloaded on the host with the project's requirements.
+    """
     requirements = wheelhouse.project_requirements(root, config.extras)
-    if flavour == "cpu":
-        requirements.append(config.torch)
+    requirements.append(config.torch_for(flavour))
+    index_args: tuple[str, ...] = ()
+    if flavour == "cuda" and config.cuda_index_url:
+        index_args = ("--extra-index-url", config.cuda_index_url)
     tools = ["pip", *wheelhouse.build_requirements(root)]
     folder = root / WORK_DIR / "wheelhouse" / f"base-{flavour}"
     tags = {"base": wheelhouse.wheelhouse_image(
-        client, folder, f"base-{flavour}", wheelhouse.prepare(folder, requirements, tools))}
+        client, folder, f"base-{flavour}",
+        wheelhouse.prepare(folder, requirements, tools, index_args))}
     if debug:
         folder = root / WORK_DIR / "wheelhouse" / "debug"
         tags["debug"] = wheelhouse.wheelhouse_image(
@@ -139,7 +149,7 @@ def build_images(client: Any, root: Path, config: ImagesConfig,
     if options.flavour not in FLAVOURS:
         raise ImagesError(f"unknown torch flavour {options.flavour!r}; choose from {FLAVOURS}")
     rev = revision(root)
-    tag = options.tag or rev.tag
+    tag = options.tag or image_tag(rev.tag, options.flavour)
     houses = wheelhouses(client, root, config, options.flavour, options.debug)
     base_args = _base_args(config, options, houses["base"])
     labels = {"REVISION": rev.commit, "SOURCE": rev.source, "VERSION": __version__,

@@ -26,6 +26,7 @@ class Pushed:
     reference: str
     digest: str
     layers: int
+    compressed: int = 0
 
 
 def registry_manifest(registry: str, repository: str, tag: str, scheme: str = "http"
@@ -52,4 +53,6 @@ def push(client: Any, image: str, registry: str, repository: str, tag: str) -> P
     digest, manifest = registry_manifest(registry, repository, tag)
     if pushed_digest and digest != pushed_digest:
         raise ImagesError(f"registry serves {digest} for {target}:{tag}, pushed {pushed_digest}")
-    return Pushed(f"{target}:{tag}", digest, len(manifest.get("layers", [])))
+    blobs = [manifest.get("config", {}), *manifest.get("layers", [])]
+    return Pushed(f"{target}:{tag}", digest, len(manifest.get("layers", [])),
+                  sum(int(blob.get("size", 0)) for blob in blobs))

@@ -62,8 +62,12 @@ def smoke_table(results: Sequence[SmokeResult]) -> Table:
     for column in ("image", "check", "verdict", "seconds"):
         table.add_column(column)
     for item in results:
-        verdict = Text("ok", "green") if item.ok else Text.assemble(("FAILED", "bold red"),
-                                                                     f"\n{item.output}")
+        if item.skipped:
+            verdict = Text(f"skipped: {item.skipped}", "yellow")
+        elif item.ok:
+            verdict = Text("ok", "green")
+        else:
+            verdict = Text.assemble(("FAILED", "bold red"), f"\n{item.output}")
         table.add_row(item.image, item.name, verdict, f"{item.seconds:.1f}")
     return table
 

@@ -8,6 +8,7 @@ import io
 import subprocess
 import sys
 import tarfile
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,16 @@ def build_requirements(project_root: Path) -> list[str]:
     return list(data.get("build-system", {}).get("requires", ["setuptools"]))
 
 
-def prepare(folder: Path, requirements: list[str], tools: list[str]) -> str:
+def prepare(folder: Path, requirements: list[str], tools: list[str],
+            index_args: tuple[str, ...] = ()) -> str:
     """Fill `folder` with wheels for `requirements` (installed) and `tools` (present only).
 
-    Downloads only when the requirement list changed; returns its hash.
+    `index_args` are extra pip options for the download (e.g. `--extra-index-url URL` for a
+    CUDA torch index). Downloads only when the requirement list changed; returns its hash.
     """
     text = "".join(f"{line}\n" for line in requirements)
-    digest = hashlib.sha256((text + "\n".join(tools)).encode()).hexdigest()
+    digest = hashlib.sha256(
+        (text + "\n".join(tools) + "\n".join(index_args)).encode()).hexdigest()
     stamp = folder / STAMP
     if stamp.is_file() and stamp.read_text("utf-8") == digest:
         return digest
@@ -54,7 +58,7 @@ def prepare(folder: Path, requirements: list[str], tools: list[str]) -> str:
         old.unlink()
     (folder / "requirements.txt").write_text(text, "utf-8")
     command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--quiet",
-               "--dest", str(folder), "-r", str(folder / "requirements.txt"), *tools]
+               "--dest", str(folder), "-r", str(folder / "requirements.txt"), *index_args, *tools]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ImagesError(
@@ -70,15 +74,16 @@ def wheelhouse_image(client: Any, folder: Path, kind: str, digest: str) -> str:
     if client.images.list(name=tag):
         return tag
     dockerfile = b"FROM scratch\nCOPY . /wheels/\n"
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        info = tarfile.TarInfo("Dockerfile.wheelhouse")
-        info.size = len(dockerfile)
-        archive.addfile(info, io.BytesIO(dockerfile))
-        for path in sorted(folder.iterdir()):
-            if path.name != STAMP:
-                archive.add(path, arcname=path.name)
-    buffer.seek(0)
-    client.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True,
-                        dockerfile="Dockerfile.wheelhouse")
+    # A temporary file, not memory: the CUDA wheel set is 2.7 GB.
+    with tempfile.TemporaryFile() as context:
+        with tarfile.open(fileobj=context, mode="w") as archive:
+            info = tarfile.TarInfo("Dockerfile.wheelhouse")
+            info.size = len(dockerfile)
+            archive.addfile(info, io.BytesIO(dockerfile))
+            for path in sorted(folder.iterdir()):
+                if path.name != STAMP:
+                    archive.add(path, arcname=path.name)
+        context.seek(0)
+        client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True,
+                            forcerm=True, dockerfile="Dockerfile.wheelhouse")
     return tag

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -105,41 +102,16 @@ def fixture_checked(client, config, project, built):
     return check_images(client, project, config, built)
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(name="registry", scope="session")
 def fixture_registry(tmp_path_factory):
     """Debian's docker-registry on 127.0.0.1 and a random port; yields host:port."""
-    binary = shutil.which("docker-registry")
-    if binary is None:
+    from harness.images.errors import ImagesError  # pylint: disable=import-outside-toplevel
+    from harness.images.registry import local_registry  # pylint: disable=import-outside-toplevel
+
+    if shutil.which("docker-registry") is None:
         _unavailable("docker-registry is not installed (apt-get install docker-registry)")
-    folder = tmp_path_factory.mktemp("registry")
-    address = f"127.0.0.1:{free_port()}"
-    config = folder / "config.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {folder / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: {address}\n", "utf-8")
-    with (folder / "registry.log").open("wb") as log:
-        # pylint: disable-next=consider-using-with  # a server that lives for the session
-        server = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        pytest.fail("registry did not start: "
-                                    f"{(folder / 'registry.log').read_text()}")
-                    time.sleep(0.2)
+    try:
+        with local_registry(tmp_path_factory.mktemp("registry")) as address:
             yield address
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    except ImagesError as error:
+        pytest.fail(str(error), pytrace=False)

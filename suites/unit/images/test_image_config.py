@@ -49,6 +49,11 @@ def test_full_table_parses():
     ({"os_base": "x"}, "unknown key"),
     ({"extras": "ml"}, "extras: expected a list of strings"),
     ({"torch": ""}, "torch: expected a non-empty string"),
+    ({"cuda-torch": ""}, "cuda-torch: expected a non-empty string"),
+    ({"cuda-trim": ["/usr/lib"]}, "cuda-trim: '/usr/lib' is not a path under site-packages"),
+    ({"cuda-trim": ["../x"]}, r"cuda-trim: '\.\./x' is not a path"),
+    ({"cuda-trim": ["a b"]}, "cuda-trim: 'a b' is not a path"),
+    ({"cuda-index-url": 1}, r"cuda-index-url: expected a string \(\'\' for none\)"),
     ({"budgets": {"gpu": {}}}, "tables named after torch flavours"),
     ({"budgets": {"cpu": {"size": "1 GB"}}}, "unknown budget"),
     ({"budgets": {"cpu": {"floor-ratio": 0.9}}}, "floor-ratio: expected a number >= 1"),
@@ -58,6 +63,20 @@ def test_mistakes_are_named(table, message):
     """Mistakes are named."""
     with pytest.raises(ImagesError, match=message):
         parse_config(table)
+
+
+def test_each_flavour_has_its_torch_and_the_cuda_index_is_optional():
+    """CPU and CUDA torch come from their own keys; an empty cuda-index-url means none."""
+    config = parse_config({"torch": "torch==2.13.0", "cuda-torch": "torch==2.14.1",
+                           "cuda-index-url": ""})
+    assert (config.torch_for("cpu"), config.torch_for("cuda")) == ("torch==2.13.0",
+                                                                   "torch==2.14.1")
+    assert config.cuda_index_url == ""
+    trimmed = parse_config({"cuda-trim": ["triton", "nvidia/*/lib/*.a"]})
+    assert trimmed.trim_for("cuda") == ("triton", "nvidia/*/lib/*.a")
+    assert not trimmed.trim_for("cpu")
+    assert parse_config({"cuda-index-url": " https://example.org/whl "}).cuda_index_url == (
+        "https://example.org/whl")
 
 
 def test_the_repository_config_is_valid():
