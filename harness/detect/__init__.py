@@ -10,7 +10,7 @@ from harness.detect.api import (
     group_alerts,
     new_verdicts,
 )
-from harness.detect.classify import detect_series
+from harness.detect.classify import detect_series, history_needed
 from harness.detect.config import DetectorConfig
 from harness.detect.series import Point, Series, SeriesBuilder, series_from_store
 
@@ -24,6 +24,7 @@ __all__ = [
     "detect_run_verdicts",
     "detect_series",
     "group_alerts",
+    "history_needed",
     "new_verdicts",
     "series_from_store",
 ]

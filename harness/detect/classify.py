@@ -1,22 +1,41 @@
-"""Turn one series into verdicts: outliers, confirmed shifts, unconfirmed newest-run jumps and
-environment changes, each with magnitude, noise, confidence and a repro recipe."""
+"""Turn one series into verdicts: outliers, confirmed shifts, unconfirmed newest-run jumps,
+environment changes and environmental drift, each with magnitude, noise, confidence, p-value
+and a repro recipe.
+
+Per environment segment (`analyse`):
+1. Run-to-run noise from first differences (robust to steps and spikes); single-run spikes
+   set aside as outliers.
+2. Runs of one commit are replicates: a change cannot start between them. A significant
+   shift inside one commit's runs is environmental drift: reported as such, its runs set
+   aside from the search, and its spread added to the noise.
+3. Binary segmentation at commit boundaries, judged against the current noise; then the
+   noise is re-estimated as the pooled within-segment dispersion and the search repeated
+   until it settles (a shift cannot inflate the noise, a step cannot hide in it). Levels
+   that recur again and again (a bimodal clock) widen the noise instead of becoming pairs of
+   "changes".
+"""
 
 from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, replace
+import warnings
+from dataclasses import dataclass, field, replace
 
-from harness.detect.changepoints import find_change_points, penalty
+from harness.detect.changepoints import Prefix, best_split, find_change_points, penalty
 from harness.detect.config import DetectorConfig
-from harness.detect.noise import mean, normal_two_sided_p, residual_sigma, robust_sigma
+from harness.detect.mcnemar import runs_p_value
+from harness.detect.noise import mean, noise_floor, normal_two_sided_p, pooled_sigma, robust_sigma
 from harness.detect.repro import repro_recipe
 from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
 
+_ROUNDS = 4  # noise re-estimations at most
+_OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
+
 
 @dataclass(frozen=True)
-class _Evidence:
+class _Evidence:  # pylint: disable=too-many-instance-attributes  # what a verdict reports
     """A change between two points of a series and how strong it is."""
 
     first_bad: Point
@@ -27,6 +46,24 @@ class _Evidence:
     candidates: int
     sigma: float
     min_change: float
+    runs: tuple[str, ...] = ()
+
+
+@dataclass
+class Analysis:  # pylint: disable=too-many-instance-attributes  # the stages' results
+    """What `analyse` found in one segment's values (indices into those values)."""
+
+    sigma: float
+    floor: float
+    spikes: dict[int, float] = field(default_factory=dict)
+    kept: list[int] = field(default_factory=list)
+    shifts: list[int] = field(default_factory=list)  # indices into `kept`
+    drifts: list[tuple[int, int, int]] = field(default_factory=list)  # start, split, end
+    deterministic: bool = False
+
+    def clean(self, values: list[float]) -> list[float]:
+        """The values the shift search used (outliers and drifted replicates set aside)."""
+        return [values[index] for index in self.kept]
 
 
 def _direction_kind(series: Series, delta: float) -> VerdictKind:
@@ -38,8 +75,11 @@ def _verdict(series: Series, kind: VerdictKind, evidence: _Evidence,
              confirmed: bool = True) -> Verdict:
     delta = evidence.value - evidence.baseline
     p_value = min(1.0, normal_two_sided_p(evidence.z_score) * max(evidence.candidates, 1))
-    confidence = 1.0 - p_value if confirmed else min(1.0 - p_value, 0.5)
     good, bad = evidence.last_good, evidence.first_bad
+    mcnemar = runs_p_value(good.samples, bad.samples)
+    if mcnemar is not None:
+        p_value = mcnemar
+    confidence = 1.0 - p_value if confirmed else min(1.0 - p_value, 0.5)
     verdict = Verdict(
         test=series.test,
         metric=series.metric,
@@ -61,37 +101,39 @@ def _verdict(series: Series, kind: VerdictKind, evidence: _Evidence,
         unit=series.unit,
         confirmed=confirmed,
         image_digest=bad.image_digest,
+        p_value=p_value,
+        runs=evidence.runs,
     )
     return replace(verdict, repro=repro_recipe(verdict))
 
 
 def _outliers(values: list[float], sigma: float, config: DetectorConfig) -> dict[int, float]:
     """Indices of single-run spikes, mapped to the local level they left and returned to."""
+    import numpy  # pylint: disable=import-outside-toplevel  # keep `import harness` light
+
+    count, width = len(values), config.window
+    if count < 3:
+        return {}
     threshold = max(config.outlier_sigmas, config.min_sigmas) * sigma
-    found: dict[int, float] = {}
-    for index in range(1, len(values) - 1):
-        left = statistics.median(values[max(0, index - config.window):index])
-        right = statistics.median(values[index + 1:index + 1 + config.window])
-        off_left, off_right = values[index] - left, values[index] - right
-        if (abs(off_left) > threshold and abs(off_right) > threshold
-                and off_left * off_right > 0):
-            found[index] = left
-    return found
+    padded = numpy.concatenate((numpy.full(width, numpy.nan), numpy.asarray(values, float),
+                                numpy.full(width, numpy.nan)))
+    windows = numpy.lib.stride_tricks.sliding_window_view(padded, width)
+    with warnings.catch_warnings():  # the first and last runs have an empty side
+        warnings.simplefilter("ignore", RuntimeWarning)
+        left = numpy.nanmedian(windows[:count], axis=1)  # values[index - width:index]
+        right = numpy.nanmedian(windows[width + 1:width + 1 + count], axis=1)
+    array = numpy.asarray(values, float)
+    off_left, off_right = array - left, array - right
+    flagged = ((numpy.abs(off_left) > threshold) & (numpy.abs(off_right) > threshold)
+               & (off_left * off_right > 0))
+    flagged[0] = flagged[-1] = False
+    return {int(index): float(left[index]) for index in numpy.flatnonzero(flagged)}
 
 
-def _shift_z(before: list[float], after: list[float], sigma: float) -> float:
-    """Difference of the two segments' means in standard errors."""
-    spread = sigma * math.sqrt(1.0 / len(before) + 1.0 / len(after))
-    return abs(mean(after) - mean(before)) / spread
-
-
-def _significant(before: list[float], after: list[float], sigma: float,
-                 config: DetectorConfig) -> bool:
-    """A shift of at least the minimum detectable change (`min_sigmas` noise) and of at
-    least `min_z` standard errors."""
-    return (abs(mean(after) - mean(before)) >= config.min_sigmas * sigma
-            and _shift_z(before, after, sigma) >= config.min_z
-            and _short_sides_agree(before, after))
+def _shift_z(before_mean: float, after_mean: float, sizes: tuple[int, int], sigma: float) -> float:
+    """Difference of two segments' means in standard errors."""
+    spread = sigma * math.sqrt(1.0 / sizes[0] + 1.0 / sizes[1])
+    return abs(after_mean - before_mean) / spread if spread > 0 else math.inf
 
 
 def _short_sides_agree(before: list[float], after: list[float]) -> bool:
@@ -104,41 +146,166 @@ def _short_sides_agree(before: list[float], after: list[float]) -> bool:
     return not (len(before) <= 2 and any((value < midpoint) != rising for value in before))
 
 
-def _prune(values: list[float], points: list[int], sigma: float,
-           config: DetectorConfig) -> list[int]:
-    """Drop change points that fail the size or significance test, weakest first."""
-    points = list(points)
-    while points:
-        bounds = [0, *points, len(values)]
-        weakest, weakest_z = None, math.inf
-        for number, split in enumerate(points):
-            before, after = values[bounds[number]:split], values[split:bounds[number + 2]]
-            z_score = _shift_z(before, after, sigma)
-            if not _significant(before, after, sigma, config) and z_score < weakest_z:
-                weakest, weakest_z = split, z_score
-        if weakest is None:
+class _Judge:
+    """Significance of a candidate shift in one list of values, against a given noise."""
+
+    def __init__(self, values: list[float], config: DetectorConfig,
+                 prefix: Prefix | None = None) -> None:
+        self.values, self.config = values, config
+        self.prefix = prefix or Prefix(values)
+
+    def significant(self, bounds: tuple[int, int, int], sigma: float,
+                    trend_guard: bool = True) -> bool:
+        """A shift at `split` of at least the minimum detectable change (`min_sigmas` noise),
+        of at least `min_z` standard errors, that a straight line does not explain."""
+        start, split, end = bounds
+        before, after = self.prefix.mean(start, split), self.prefix.mean(split, end)
+        if abs(after - before) < self.config.min_sigmas * sigma:
+            return False
+        if _shift_z(before, after, (split - start, end - split), sigma) < self.config.min_z:
+            return False
+        if (split - start <= 2 or end - split <= 2) and not _short_sides_agree(
+                self.values[start:split], self.values[split:end]):
+            return False
+        return not trend_guard or not self._trend(start, split, end, sigma)
+
+    def _trend(self, start: int, split: int, end: int, sigma: float) -> bool:
+        """Whether a line fits the runs around `split` about as well as a step does."""
+        width = self.config.trend_window
+        low, high = max(start, split - width), min(end, split + width)
+        if high - low < 6 or split - low < 3 or high - split < 3:
+            return False
+        step = float(self.prefix.cost(low, split) + self.prefix.cost(split, high))
+        line = self.prefix.line_cost(low, high)
+        return line - step < self.config.trend_margin * sigma * sigma
+
+    def z_score(self, start: int, split: int, end: int, sigma: float) -> float:
+        """The shift at `split` in standard errors."""
+        return _shift_z(self.prefix.mean(start, split), self.prefix.mean(split, end),
+                        (split - start, end - split), sigma)
+
+    def prune(self, points: list[int], sigma: float) -> list[int]:
+        """Drop change points that fail the size or significance test, weakest first."""
+        points = list(points)
+        while points:
+            bounds = [0, *points, len(self.values)]
+            weakest, weakest_z = None, math.inf
+            for number, split in enumerate(points):
+                triple = (bounds[number], split, bounds[number + 2])
+                z_score = self.z_score(*triple, sigma)
+                if not self.significant(triple, sigma) and z_score < weakest_z:
+                    weakest, weakest_z = split, z_score
+            if weakest is None:
+                break
+            points.remove(weakest)
+        return points
+
+    def search(self, sigma: float, allowed: list[bool] | None) -> list[int]:
+        """Significant shifts, found by the configured engine and pruned."""
+        def accept(_trial: list[int], start: int, split: int, end: int) -> bool:
+            return self.significant((start, split, end), sigma)
+
+        pen = penalty(sigma, len(self.values), self.config.beta)
+        points = find_change_points(self.values, pen, self.config.method, accept=accept,
+                                    allowed=allowed)
+        return self.prune(points, sigma)
+
+
+def _recurring_bumps(prefix: Prefix, points: list[int], count: int) -> list[int]:
+    """Change points of excursions that return to the level they left, when at least two
+    excursions go the same way by a similar height: a bimodal clock, not code changes."""
+    bounds = [0, *points, count]
+    levels = [prefix.mean(start, end) for start, end in zip(bounds, bounds[1:])]
+    bumps = []
+    for number in range(1, len(levels) - 1):
+        height = levels[number] - levels[number - 1]
+        if abs(levels[number + 1] - levels[number - 1]) < 0.3 * abs(height):
+            bumps.append((number, height))
+    for _number, height in bumps:
+        alike = [n for n, other in bumps
+                 if other * height > 0 and 0.6 < abs(other / height) < 1.6]
+        if len(alike) >= 2:
+            return sorted({point for n in alike for point in (bounds[n], bounds[n + 1])})
+    return []
+
+
+def _commit_groups(commits: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each stretch of consecutive runs of one commit."""
+    groups, start = [], 0
+    for index in range(1, len(commits) + 1):
+        if index == len(commits) or commits[index] != commits[start] or not commits[index]:
+            groups.append((start, index))
+            start = index
+    return groups
+
+
+def _drifts(values: list[float], groups: list[tuple[int, int]], sigma: float,
+            config: DetectorConfig) -> list[tuple[int, int, int]]:
+    """Significant shifts inside one commit's replicates: (start, split, end) of each."""
+    found = []
+    judge = None
+    for start, end in groups:
+        if end - start < 4:
+            continue
+        judge = judge or _Judge(values, config)
+        _gain, split = best_split(judge.prefix, start, end, 2)
+        if split is not None and judge.significant((start, split, end), sigma, False):
+            found.append((start, split, end))
+    return found
+
+
+def analyse(values: list[float], commits: list[str] | None = None,
+            config: DetectorConfig | None = None) -> Analysis:
+    """Outliers, environmental drifts, shifts and the noise of one segment's values."""
+    config = config or DetectorConfig()
+    floor = noise_floor(values, config.relative_floor)
+    sigma0 = robust_sigma(values, config.relative_floor)
+    spikes = _outliers(values, sigma0, config)
+    if len(spikes) > max(1, _OUTLIER_SHARE * len(values)):  # frequent: the noise itself
+        sigma0 = max(sigma0, statistics.pstdev(values) if len(values) > 1 else 0.0)
+        spikes = _outliers(values, sigma0, config)
+    kept = [index for index in range(len(values)) if index not in spikes]
+    clean = [values[index] for index in kept]
+    commits = [commits[index] for index in kept] if commits else [""] * len(kept)
+    analysis = Analysis(sigma0, floor, spikes, kept)
+    drifts = _drifts(clean, _commit_groups(commits), sigma0, config)
+    extra_squares = 0.0
+    for start, split, end in reversed(drifts):
+        group = clean[start:end]
+        extra_squares += statistics.pvariance(group) * len(group)
+        # keep the part at the level of the run before the commit (or its first runs)
+        reference = clean[start - 1] if start else clean[start]
+        first, second = mean(clean[start:split]), mean(clean[split:end])
+        drop = range(split, end) if abs(second - reference) > abs(first - reference) else \
+            range(start, split)
+        analysis.drifts.append((kept[start], kept[split], kept[min(end, len(kept)) - 1] + 1))
+        for index in sorted(drop, reverse=True):
+            del kept[index], clean[index], commits[index]
+    analysis.drifts.reverse()
+    analysis.kept = kept
+    if len(clean) < config.min_points:
+        return analysis
+    allowed = [True] + [commits[i] != commits[i - 1] or not commits[i]
+                        for i in range(1, len(commits))]
+    judge = _Judge(clean, config)
+    sigma, shifts = max(sigma0, floor), []
+    for _round in range(_ROUNDS):
+        shifts = judge.search(sigma, allowed)
+        pooled = pooled_sigma(clean, shifts)
+        if extra_squares:
+            pooled = math.sqrt(pooled * pooled + extra_squares / max(len(clean) - 1, 1))
+        updated = max(sigma0, pooled, floor)
+        if updated > 2.0 * floor:
+            bumps = _recurring_bumps(judge.prefix, shifts, len(clean))
+            if bumps:
+                merged = [point for point in shifts if point not in bumps]
+                updated = max(updated, pooled_sigma(clean, merged))
+        if abs(updated - sigma) <= 0.05 * sigma:
             break
-        points.remove(weakest)
-    return points
-
-
-def _confirmed_shifts(values: list[float], step_sigma: float,
-                      config: DetectorConfig) -> tuple[list[int], float]:
-    """Significant level shifts in `values`, and the noise they were judged against.
-
-    The noise is the larger of the run-to-run noise and what remains around the segments.
-    """
-    def noise(points: list[int]) -> float:
-        return max(step_sigma, residual_sigma(values, points))
-
-    def accept(trial: list[int], start: int, split: int, end: int) -> bool:
-        return _significant(values[start:split], values[split:end], noise(trial), config)
-
-    pen = penalty(step_sigma, len(values), config.beta)
-    points = find_change_points(values, pen, config.method, accept=accept)
-    sigma = noise(points)
-    points = _prune(values, points, sigma, config)
-    return points, noise(points)
+        sigma = updated
+    analysis.sigma, analysis.shifts = sigma, shifts
+    analysis.deterministic = sigma <= floor * 1.000001
+    return analysis
 
 
 def shift_indices(values: list[float], config: DetectorConfig | None = None) -> list[int]:
@@ -147,82 +314,135 @@ def shift_indices(values: list[float], config: DetectorConfig | None = None) -> 
     config = config or DetectorConfig()
     if len(values) < config.min_points:
         return []
-    sigma = robust_sigma(values, config.relative_floor)
-    spikes = _outliers(values, sigma, config)
-    kept = [index for index in range(len(values)) if index not in spikes]
-    clean = [values[index] for index in kept]
-    return [kept[split] for split in _confirmed_shifts(clean, sigma, config)[0]]
+    analysis = analyse(list(values), None, config)
+    return [analysis.kept[split] for split in analysis.shifts]
 
 
-def segment_verdicts(  # pylint: disable=too-many-locals  # one pass, named steps
-        series: Series, points: tuple[Point, ...], config: DetectorConfig) -> list[Verdict]:
-    """Verdicts inside one environment segment of `series` (its newest `max_history` runs)."""
+def history_needed(series: Series, config: DetectorConfig | None = None) -> int:
+    """Runs the current (newest) environment segment still needs before the series gets a
+    verdict: 0 when it has enough history (and for an empty series, which has no segment)."""
+    config = config or DetectorConfig()
+    if not series.points:
+        return config.min_points
+    current = series.points[-1].env
+    have = sum(1 for point in series.points if point.env == current)
+    return max(0, config.min_points - have)
+
+
+def _mcnemar_supports(verdict: Verdict, config: DetectorConfig) -> bool:
+    return verdict.p_value is None or verdict.kind not in (
+        VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT) or verdict.p_value < config.mcnemar_alpha
+
+
+def segment_verdicts(series: Series, points: tuple[Point, ...], config: DetectorConfig,
+                     current: bool = True) -> tuple[list[Verdict], Analysis | None]:
+    """Verdicts inside one environment segment of `series` (its newest `max_history` runs),
+    and the analysis behind them. Only the `current` (newest) segment gets the newest-run
+    rule: an old, closed segment's last run is not news."""
     points = points[-config.max_history:]
     values = [point.value for point in points]
-    if len(values) < 2:
-        return []
-    sigma = robust_sigma(values, config.relative_floor)
+    if len(values) < config.min_points:
+        return [], None
+    analysis = analyse(values, [point.commit for point in points], config)
+    sigma, kept = analysis.sigma, analysis.kept
     min_change = config.min_sigmas * sigma
     verdicts = []
-    spikes = _outliers(values, sigma, config)
-    for index, level in spikes.items():
+    for index, level in analysis.spikes.items():
         evidence = _Evidence(points[index], points[index - 1], level, values[index],
                              abs(values[index] - level) / sigma, len(values), sigma, min_change)
         verdicts.append(_verdict(series, VerdictKind.OUTLIER, evidence))
-    kept = [index for index in range(len(values)) if index not in spikes]
-    clean = [values[index] for index in kept]
-    shifts: list[int] = []
-    if len(clean) >= config.min_points:
-        shifts, sigma = _confirmed_shifts(clean, sigma, config)
-        min_change = config.min_sigmas * sigma
-    bounds = [0, *shifts, len(clean)]
-    for number, split in enumerate(shifts):
+    for start, split, end in analysis.drifts:
+        before, after = values[start:split], values[split:end]
+        evidence = _Evidence(points[split], points[split - 1], statistics.median(before),
+                             statistics.median(after), 0.0, 1, sigma, min_change,
+                             tuple(point.run_id for point in points[start:end]))
+        verdicts.append(replace(_verdict(series, VerdictKind.ENVIRONMENT_DRIFT, evidence),
+                                p_value=None, confidence=1.0))
+    clean = analysis.clean(values)
+    bounds = [0, *analysis.shifts, len(clean)]
+    for number, split in enumerate(analysis.shifts):
         before, after = clean[bounds[number]:split], clean[split:bounds[number + 2]]
         evidence = _Evidence(
             points[kept[split]], points[kept[split - 1]], statistics.median(before),
-            statistics.median(after), _shift_z(before, after, sigma), len(clean), sigma,
-            min_change,
+            statistics.median(after),
+            _shift_z(mean(before), mean(after), (len(before), len(after)), sigma),
+            len(clean), sigma, min_change,
         )
-        kind = _direction_kind(series, evidence.value - evidence.baseline)
-        verdicts.append(_verdict(series, kind, evidence))
-    newest = _newest_jump(series, points, clean, bounds[-2], sigma, config)
-    if newest is not None:
-        verdicts.append(newest)
-    return verdicts
+        verdicts.append(_verdict(series, _direction_kind(series, evidence.value
+                                                         - evidence.baseline), evidence))
+    if current and kept and kept[-1] == len(points) - 1:
+        newest = _newest_jump(series, [points[index] for index in kept], clean,
+                              bounds[-2], analysis, config)
+        if newest is not None:
+            verdicts.append(newest)
+    return [v for v in verdicts if _mcnemar_supports(v, config)], analysis
 
 
-def _newest_jump(series: Series, points: tuple[Point, ...], clean: list[float], start: int,
-                 sigma: float, config: DetectorConfig) -> Verdict | None:
-    """The newest run alone, far from its segment's level: flagged now, confirmed later."""
+def _newest_jump(series: Series, points: list[Point], clean: list[float], start: int,
+                 analysis: Analysis, config: DetectorConfig) -> Verdict | None:
+    """The newest run alone, far from its segment's level: flagged now, confirmed later.
+
+    Confirmed at once where the level it left is exact (deterministic replicates) or the
+    paired McNemar test says so; a jump between two runs of one commit is drift."""
     before = clean[start:-1]
     if not before or len(clean) - start < 2:
         return None
+    sigma = analysis.sigma
     baseline, value = statistics.median(before), clean[-1]
-    z_score = _shift_z(before, [value], sigma)
+    z_score = _shift_z(mean(before), value, (len(before), 1), sigma)
     threshold = max(config.outlier_sigmas, config.min_sigmas) * sigma
     if abs(value - baseline) <= threshold or z_score < config.outlier_sigmas:
         return None
+    same_commit = bool(points[-1].commit) and points[-1].commit == points[-2].commit
     evidence = _Evidence(points[-1], points[-2], baseline, value, z_score, 1, sigma,
-                         config.min_sigmas * sigma)
-    return _verdict(series, _direction_kind(series, value - baseline), evidence, confirmed=False)
+                         config.min_sigmas * sigma,
+                         (points[-2].run_id, points[-1].run_id) if same_commit else ())
+    if same_commit:
+        return _verdict(series, VerdictKind.ENVIRONMENT_DRIFT, evidence, confirmed=False)
+    mcnemar = runs_p_value(points[-2].samples, points[-1].samples)
+    exact = analysis.deterministic and len(before) >= 2 and max(before) == min(before)
+    confirmed = exact or (mcnemar is not None and mcnemar < config.mcnemar_alpha)
+    return _verdict(series, _direction_kind(series, value - baseline), evidence,
+                    confirmed=confirmed)
 
 
-def environment_verdict(series: Series, segment: tuple[Point, ...],
-                        config: DetectorConfig) -> Verdict | None:
-    """A level shift where `segment`'s environment first appears, against the one before."""
+def _level_edge(points: tuple[Point, ...], analysis: Analysis | None, newest: bool,
+                width: int) -> list[float]:
+    """Up to `width` clean values of a segment's first (or last, `newest`) level."""
+    if analysis is None:
+        values = [point.value for point in points]
+        return values[-width:] if newest else values[:width]
+    values = [points[index].value for index in analysis.kept]
+    if newest:
+        start = analysis.shifts[-1] if analysis.shifts else 0
+        return values[max(start, len(values) - width):]
+    end = analysis.shifts[0] if analysis.shifts else len(values)
+    return values[:min(end, width)]
+
+
+def environment_verdict(series: Series, segment: tuple[Point, ...], config: DetectorConfig,
+                        analyses: dict[str, Analysis | None]) -> Verdict | None:
+    """A level shift where `segment`'s environment first appears, against the one before:
+    medians of up to `env_window` runs each side, within one level, outliers set aside."""
     first = segment[0]
     earlier = [point for point in series.points if point.run_index < first.run_index]
     if not earlier:
         return None
     last_good = earlier[-1]
-    previous = [point.value for point in earlier if point.env == last_good.env]
+    previous = tuple(point for point in earlier if point.env == last_good.env)
     if len(previous) < 2:
         return None
-    sigma = robust_sigma(previous, config.relative_floor)
-    before = previous[-config.window:]
-    after = [point.value for point in segment[:config.window]]
+    old, new = analyses.get(last_good.env), analyses.get(first.env)
+    before = _level_edge(previous[-config.max_history:], old, True, config.env_window)
+    after = _level_edge(segment[-config.max_history:], new, False, config.env_window)
+    sigmas = [analysis.sigma for analysis in (old, new) if analysis is not None]
+    sigma = max(sigmas) if sigmas else robust_sigma([p.value for p in previous],
+                                                    config.relative_floor)
+    if not before or not after:
+        return None
     baseline, value = statistics.median(before), statistics.median(after)
-    z_score = _shift_z(before, after, sigma)
+    # a median's standard error is about 1.25 times a mean's
+    z_score = _shift_z(baseline, value, (len(before), len(after)), 1.2533 * sigma)
     if abs(value - baseline) < config.min_sigmas * sigma or z_score < config.min_z:
         return None
     evidence = _Evidence(first, last_good, baseline, value, z_score, 1, sigma,
@@ -231,13 +451,20 @@ def environment_verdict(series: Series, segment: tuple[Point, ...],
 
 
 def detect_series(series: Series, config: DetectorConfig | None = None) -> list[Verdict]:
-    """Every verdict for one series, oldest first."""
+    """Every verdict for one series, oldest first. A segment with fewer than `min_points`
+    runs has none yet (`history_needed` says how many more it needs)."""
     config = config or DetectorConfig()
     verdicts: list[Verdict] = []
-    for number, segment in enumerate(series.segments()):
-        verdicts.extend(segment_verdicts(series, segment, config))
-        if number:
-            changed = environment_verdict(series, segment, config)
+    analyses: dict[str, Analysis | None] = {}
+    segments = series.segments()
+    newest_env = series.points[-1].env if series.points else None
+    for number, segment in enumerate(segments):
+        found, analysis = segment_verdicts(series, segment, config,
+                                           current=segment[0].env == newest_env)
+        analyses[segment[0].env] = analysis
+        verdicts.extend(found)
+        if number and len(segment) >= config.min_points:
+            changed = environment_verdict(series, segment, config, analyses)
             if changed is not None:
                 verdicts.append(changed)
     return sorted(verdicts, key=lambda verdict: (verdict.run_index, verdict.kind.value))

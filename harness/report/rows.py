@@ -9,6 +9,7 @@ KIND_LABELS = {
     VerdictKind.IMPROVEMENT: "improvement",
     VerdictKind.OUTLIER: "outlier",
     VerdictKind.ENVIRONMENT_CHANGE: "environment change",
+    VerdictKind.ENVIRONMENT_DRIFT: "environment drift",
 }
 COLUMNS = ("kind", "test", "metric", "commit", "change", "baseline → value", "noise (min. change)",
            "confidence")
@@ -43,5 +44,6 @@ def headline(verdicts: list[Verdict], series_count: int) -> str:
     """One line: how many of each kind, out of how many series."""
     counts = {kind: sum(v.kind is kind for v in verdicts) for kind in VerdictKind}
     parts = [f"{counts[kind]} {KIND_LABELS[kind]}{'s' if counts[kind] != 1 else ''}"
-             for kind in VerdictKind]
+             for kind in VerdictKind
+             if counts[kind] or kind is not VerdictKind.ENVIRONMENT_DRIFT]  # drift: only if any
     return f"{', '.join(parts)} in {series_count} series"
