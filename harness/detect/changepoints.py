@@ -31,18 +31,19 @@ def penalty(sigma: float, n_points: int, beta: float) -> float:
 def find_change_points(  # pylint: disable=too-many-arguments  # engine knobs, all optional
         values: Sequence[float], pen: float, method: str = "binseg", min_size: int = 2,
         accept: Accept | None = None, allowed: Sequence[bool] | None = None,
+        prefix: Prefix | None = None,
 ) -> list[int]:
     """Indices where a new level starts (each in 1..n-1), ascending.
 
     `binseg` splits while `accept` (a significance test) agrees, or while the cost drops by
     more than `pen` when no test is given; `pelt` minimises cost + pen * changes exactly.
     `allowed[i]` False forbids a change starting at i (binseg only; e.g. between two runs of
-    one commit, which cannot hold a change of the code).
+    one commit, which cannot hold a change of the code). `prefix` reuses prefix sums.
     """
     if len(values) < 2 * min_size:
         return []
     if method == "binseg":
-        prefix = Prefix(values)
+        prefix = prefix or Prefix(values)
         return binary_segmentation(values, accept or _gain_above(prefix, pen), min_size,
                                    allowed, prefix)
     if method == "pelt":

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import math
 import statistics
-import warnings
 from dataclasses import dataclass, field, replace
 
 from harness.detect.changepoints import Prefix, best_split, find_change_points, penalty
 from harness.detect.config import DetectorConfig
 from harness.detect.mcnemar import runs_p_value
-from harness.detect.noise import mean, noise_floor, normal_two_sided_p, pooled_sigma, robust_sigma
+from harness.detect.noise import mean, noise_floor, normal_two_sided_p, robust_sigma
 from harness.detect.repro import repro_recipe
 from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
@@ -115,13 +114,16 @@ def _outliers(values: list[float], sigma: float, config: DetectorConfig) -> dict
     if count < 3:
         return {}
     threshold = max(config.outlier_sigmas, config.min_sigmas) * sigma
-    padded = numpy.concatenate((numpy.full(width, numpy.nan), numpy.asarray(values, float),
-                                numpy.full(width, numpy.nan)))
-    windows = numpy.lib.stride_tricks.sliding_window_view(padded, width)
-    with warnings.catch_warnings():  # the first and last runs have an empty side
-        warnings.simplefilter("ignore", RuntimeWarning)
-        left = numpy.nanmedian(windows[:count], axis=1)  # values[index - width:index]
-        right = numpy.nanmedian(windows[width + 1:width + 1 + count], axis=1)
+    array = numpy.asarray(values, float)
+    left, right = numpy.empty(count), numpy.empty(count)
+    if count > width:
+        medians = numpy.median(numpy.lib.stride_tricks.sliding_window_view(array, width), axis=1)
+        left[width:] = medians[:count - width]  # values[index - width:index]
+        right[:count - width] = medians[1:]  # values[index + 1:index + 1 + width]
+    for index in range(min(width, count)):  # the ends have a shorter window on one side
+        left[index] = statistics.median(values[:index]) if index else numpy.nan
+        tail = count - 1 - index
+        right[tail] = statistics.median(values[tail + 1:]) if index else numpy.nan
     array = numpy.asarray(values, float)
     off_left, off_right = array - left, array - right
     flagged = ((numpy.abs(off_left) > threshold) & (numpy.abs(off_right) > threshold)
@@ -207,7 +209,7 @@ class _Judge:
 
         pen = penalty(sigma, len(self.values), self.config.beta)
         points = find_change_points(self.values, pen, self.config.method, accept=accept,
-                                    allowed=allowed)
+                                    allowed=allowed, prefix=self.prefix)
         return self.prune(points, sigma)
 
 
@@ -229,14 +231,16 @@ def _recurring_bumps(prefix: Prefix, points: list[int], count: int) -> list[int]
     return []
 
 
-def _commit_groups(commits: list[str]) -> list[tuple[int, int]]:
+def _commit_starts(commits: list[str]) -> list[int]:
+    """Indices where a new commit's runs start (an unknown commit '' always starts anew)."""
+    return [index for index, (one, two) in enumerate(zip(commits, commits[1:]), 1)
+            if one != two or not two]
+
+
+def _commit_groups(starts: list[int], count: int) -> list[tuple[int, int]]:
     """(start, end) of each stretch of consecutive runs of one commit."""
-    groups, start = [], 0
-    for index in range(1, len(commits) + 1):
-        if index == len(commits) or commits[index] != commits[start] or not commits[index]:
-            groups.append((start, index))
-            start = index
-    return groups
+    bounds = [0, *starts, count]
+    return list(zip(bounds, bounds[1:]))
 
 
 def _drifts(values: list[float], groups: list[tuple[int, int]], sigma: float,
@@ -254,6 +258,16 @@ def _drifts(values: list[float], groups: list[tuple[int, int]], sigma: float,
     return found
 
 
+def _pooled(prefix: Prefix, points: list[int], count: int) -> float:
+    """`noise.pooled_sigma` from prefix sums."""
+    bounds = [0, *points, count]
+    freedom = count - len(bounds) + 1
+    if freedom <= 0:
+        return 0.0
+    squares = sum(float(prefix.cost(start, end)) for start, end in zip(bounds, bounds[1:]))
+    return math.sqrt(max(squares, 0.0) / freedom)
+
+
 def analyse(values: list[float], commits: list[str] | None = None,
             config: DetectorConfig | None = None) -> Analysis:
     """Outliers, environmental drifts, shifts and the noise of one segment's values."""
@@ -268,7 +282,9 @@ def analyse(values: list[float], commits: list[str] | None = None,
     clean = [values[index] for index in kept]
     commits = [commits[index] for index in kept] if commits else [""] * len(kept)
     analysis = Analysis(sigma0, floor, spikes, kept)
-    drifts = _drifts(clean, _commit_groups(commits), sigma0, config)
+    starts = _commit_starts(commits)
+    drifts = _drifts(clean, _commit_groups(starts, len(clean)), sigma0, config) \
+        if len(starts) < len(clean) - 1 else []
     extra_squares = 0.0
     for start, split, end in reversed(drifts):
         group = clean[start:end]
@@ -285,13 +301,18 @@ def analyse(values: list[float], commits: list[str] | None = None,
     analysis.kept = kept
     if len(clean) < config.min_points:
         return analysis
-    allowed = [True] + [commits[i] != commits[i - 1] or not commits[i]
-                        for i in range(1, len(commits))]
+    if drifts:
+        starts = _commit_starts(commits)
+    allowed = None
+    if len(starts) < len(clean) - 1:  # some runs repeat a commit
+        allowed = [False] * len(clean)
+        for index in [0, *starts]:
+            allowed[index] = True
     judge = _Judge(clean, config)
     sigma, shifts = max(sigma0, floor), []
     for _round in range(_ROUNDS):
         shifts = judge.search(sigma, allowed)
-        pooled = pooled_sigma(clean, shifts)
+        pooled = _pooled(judge.prefix, shifts, len(clean))
         if extra_squares:
             pooled = math.sqrt(pooled * pooled + extra_squares / max(len(clean) - 1, 1))
         updated = max(sigma0, pooled, floor)
@@ -299,7 +320,7 @@ def analyse(values: list[float], commits: list[str] | None = None,
             bumps = _recurring_bumps(judge.prefix, shifts, len(clean))
             if bumps:
                 merged = [point for point in shifts if point not in bumps]
-                updated = max(updated, pooled_sigma(clean, merged))
+                updated = max(updated, _pooled(judge.prefix, merged, len(clean)))
         if abs(updated - sigma) <= 0.05 * sigma:
             break
         sigma = updated

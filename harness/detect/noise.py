@@ -16,7 +16,9 @@ _TRIMMED_RMS = 0.7892
 
 def noise_floor(values: Sequence[float], relative_floor: float) -> float:
     """The smallest noise assumed: `relative_floor` times the typical level (never 0)."""
-    floor = relative_floor * abs(statistics.median(values)) if len(values) else 0.0
+    import numpy  # pylint: disable=import-outside-toplevel  # keep `import harness` light
+
+    floor = relative_floor * abs(float(numpy.median(values))) if len(values) else 0.0
     return max(floor, 1e-12)
 
 
@@ -31,15 +33,16 @@ def robust_sigma(values: Sequence[float], relative_floor: float = 1e-4) -> float
     do move, not of the steps. Never below `relative_floor` times the typical level, so a
     perfectly deterministic metric still gets a finite, tiny noise.
     """
+    import numpy  # pylint: disable=import-outside-toplevel  # keep `import harness` light
+
     floor = noise_floor(values, relative_floor)
     if len(values) < 3:
         return floor
-    diffs = sorted(abs(b - a) for a, b in zip(values, values[1:]))
-    signed = [b - a for a, b in zip(values, values[1:])]
-    centre = statistics.median(signed)
-    mad = statistics.median(abs(d - centre) for d in signed) * _MAD_TO_SIGMA
-    keep = diffs[:len(diffs) - max(1, math.ceil(_TRIM * len(diffs)))] or diffs[:1]
-    trimmed = math.sqrt(math.fsum(d * d for d in keep) / len(keep) / 2.0) / _TRIMMED_RMS
+    signed = numpy.diff(numpy.asarray(values, dtype=float))
+    mad = float(numpy.median(numpy.abs(signed - numpy.median(signed)))) * _MAD_TO_SIGMA
+    diffs = numpy.sort(numpy.abs(signed))
+    keep = diffs[:len(diffs) - max(1, math.ceil(_TRIM * len(diffs)))] if len(diffs) > 1 else diffs
+    trimmed = math.sqrt(float(numpy.mean(keep * keep)) / 2.0) / _TRIMMED_RMS
     return max(mad, trimmed, floor)
 
 

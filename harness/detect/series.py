@@ -45,6 +45,9 @@ class Series:
         Runs on different environments (another GPU, torch, image) are not comparable, so
         each fingerprint forms its own history even when runners interleave.
         """
+        envs = [point.env for point in self.points]
+        if not envs or envs.count(envs[0]) == len(envs):
+            return [self.points] if self.points else []
         grouped: dict[str, list[Point]] = {}
         for point in self.points:
             grouped.setdefault(point.env, []).append(point)
