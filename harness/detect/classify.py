@@ -172,14 +172,17 @@ class _Judge:
         return not trend_guard or not self._trend(start, split, end, sigma)
 
     def _trend(self, start: int, split: int, end: int, sigma: float) -> bool:
-        """Whether a line fits the runs around `split` about as well as a step does."""
+        """Whether a line fits the runs around `split` about as well as a step does, and
+        leaves only noise (a staircase of steps is fitted badly by both)."""
         width = self.config.trend_window
         low, high = max(start, split - width), min(end, split + width)
         if high - low < 6 or split - low < 3 or high - split < 3:
             return False
         step = float(self.prefix.cost(low, split) + self.prefix.cost(split, high))
         line = self.prefix.line_cost(low, high)
-        return line - step < self.config.trend_margin * sigma * sigma
+        variance = sigma * sigma
+        return (line - step < self.config.trend_margin * variance
+                and line < 2.0 * (high - low - 2) * variance)  # the line leaves only noise
 
     def z_score(self, start: int, split: int, end: int, sigma: float) -> float:
         """The shift at `split` in standard errors."""
@@ -214,8 +217,8 @@ class _Judge:
 
 
 def _recurring_bumps(prefix: Prefix, points: list[int], count: int) -> list[int]:
-    """Change points of excursions that return to the level they left, when at least two
-    excursions go the same way by a similar height: a bimodal clock, not code changes."""
+    """Change points of excursions that return to the level they left, when at least three
+    go the same way by a similar height to a similar level: a bimodal clock, not code."""
     bounds = [0, *points, count]
     levels = [prefix.mean(start, end) for start, end in zip(bounds, bounds[1:])]
     bumps = []
@@ -223,10 +226,11 @@ def _recurring_bumps(prefix: Prefix, points: list[int], count: int) -> list[int]
         height = levels[number] - levels[number - 1]
         if abs(levels[number + 1] - levels[number - 1]) < 0.3 * abs(height):
             bumps.append((number, height))
-    for _number, height in bumps:
+    for number, height in bumps:
         alike = [n for n, other in bumps
-                 if other * height > 0 and 0.6 < abs(other / height) < 1.6]
-        if len(alike) >= 2:
+                 if other * height > 0 and 0.6 < abs(other / height) < 1.6
+                 and abs(levels[n] - levels[number]) < 0.3 * abs(height)]
+        if len(alike) >= 3:
             return sorted({point for n in alike for point in (bounds[n], bounds[n + 1])})
     return []
 
@@ -249,10 +253,10 @@ def _drifts(values: list[float], groups: list[tuple[int, int]], sigma: float,
     found = []
     judge = None
     for start, end in groups:
-        if end - start < 4:
+        if end - start < 2:
             continue
         judge = judge or _Judge(values, config)
-        _gain, split = best_split(judge.prefix, start, end, 2)
+        _gain, split = best_split(judge.prefix, start, end, 1)
         if split is not None and judge.significant((start, split, end), sigma, False):
             found.append((start, split, end))
     return found
@@ -274,35 +278,34 @@ def analyse(values: list[float], commits: list[str] | None = None,
     config = config or DetectorConfig()
     floor = noise_floor(values, config.relative_floor)
     sigma0 = robust_sigma(values, config.relative_floor)
-    spikes = _outliers(values, sigma0, config)
-    if len(spikes) > max(1, _OUTLIER_SHARE * len(values)):  # frequent: the noise itself
-        sigma0 = max(sigma0, statistics.pstdev(values) if len(values) > 1 else 0.0)
-        spikes = _outliers(values, sigma0, config)
-    kept = [index for index in range(len(values)) if index not in spikes]
-    clean = [values[index] for index in kept]
-    commits = [commits[index] for index in kept] if commits else [""] * len(kept)
-    analysis = Analysis(sigma0, floor, spikes, kept)
+    commits = list(commits) if commits else [""] * len(values)
+    kept = list(range(len(values)))
     starts = _commit_starts(commits)
-    drifts = _drifts(clean, _commit_groups(starts, len(clean)), sigma0, config) \
-        if len(starts) < len(clean) - 1 else []
+    drifts = _drifts(values, _commit_groups(starts, len(values)), sigma0, config) \
+        if len(starts) < len(values) - 1 else []
     extra_squares = 0.0
     for start, split, end in reversed(drifts):
-        group = clean[start:end]
+        group = values[start:end]
         extra_squares += statistics.pvariance(group) * len(group)
-        # keep the part at the level of the run before the commit (or its first runs)
-        reference = clean[start - 1] if start else clean[start]
-        first, second = mean(clean[start:split]), mean(clean[split:end])
+        # keep the part at the level of the run before the commit (or of its first runs)
+        reference = values[start - 1] if start else values[start]
+        first, second = mean(values[start:split]), mean(values[split:end])
         drop = range(split, end) if abs(second - reference) > abs(first - reference) else \
             range(start, split)
-        analysis.drifts.append((kept[start], kept[split], kept[min(end, len(kept)) - 1] + 1))
-        for index in sorted(drop, reverse=True):
-            del kept[index], clean[index], commits[index]
-    analysis.drifts.reverse()
-    analysis.kept = kept
+        del kept[drop.start:drop.stop]
+    survivors = [values[index] for index in kept]
+    found = _outliers(survivors, sigma0, config)
+    if len(found) > max(1, _OUTLIER_SHARE * len(survivors)):  # frequent: the noise itself
+        sigma0 = max(sigma0, statistics.pstdev(survivors))
+        found = _outliers(survivors, sigma0, config)
+    spikes = {kept[index]: level for index, level in found.items()}
+    kept = [index for number, index in enumerate(kept) if number not in found]
+    clean = [values[index] for index in kept]
+    commits = [commits[index] for index in kept]
+    analysis = Analysis(sigma0, floor, spikes, kept, drifts=drifts)
     if len(clean) < config.min_points:
         return analysis
-    if drifts:
-        starts = _commit_starts(commits)
+    starts = _commit_starts(commits)
     allowed = None
     if len(starts) < len(clean) - 1:  # some runs repeat a commit
         allowed = [False] * len(clean)
