@@ -31,6 +31,7 @@ from harness.records import Verdict, VerdictKind
 
 _ROUNDS = 4  # noise re-estimations at most
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
+_MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,30 @@ def _pooled(prefix: Prefix, points: list[int], count: int) -> float:
     return math.sqrt(max(squares, 0.0) / freedom)
 
 
+def _settled_sigma(prefix: Prefix, clean: list[float], shifts: list[int],
+                   limits: tuple[float, float]) -> float:
+    """The noise once `shifts` are taken out: the pooled within-segment standard deviation,
+    at most the first estimate (`limits[0]`; a missed shift must not inflate it) and at least
+    the robust spread of within-segment differences (over-splitting must not shrink it),
+    unless levels recur like a bimodal clock, which widens it to their pooled spread."""
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    first, floor = limits
+    pooled = _pooled(prefix, shifts, len(clean))
+    diffs = numpy.diff(numpy.asarray(clean, dtype=float))
+    if shifts:
+        diffs = numpy.delete(diffs, numpy.asarray(shifts) - 1)
+    within = float(numpy.median(numpy.abs(diffs - numpy.median(diffs)))) * _MAD_TO_SIGMA \
+        if len(diffs) else 0.0
+    settled = max(min(pooled, first), 0.85 * within, floor)
+    if settled > 2.0 * floor:
+        bumps = _recurring_bumps(prefix, shifts, len(clean))
+        if bumps:
+            merged = [point for point in shifts if point not in bumps]
+            settled = max(settled, _pooled(prefix, merged, len(clean)))
+    return settled
+
+
 def analyse(values: list[float], commits: list[str] | None = None,
             config: DetectorConfig | None = None) -> Analysis:
     """Outliers, environmental drifts, shifts and the noise of one segment's values."""
@@ -315,16 +340,10 @@ def analyse(values: list[float], commits: list[str] | None = None,
     sigma, shifts = max(sigma0, floor), []
     for _round in range(_ROUNDS):
         shifts = judge.search(sigma, allowed)
-        pooled = _pooled(judge.prefix, shifts, len(clean))
+        updated = _settled_sigma(judge.prefix, clean, shifts, (sigma0, floor))
         if extra_squares:
-            pooled = math.sqrt(pooled * pooled + extra_squares / max(len(clean) - 1, 1))
-        updated = max(sigma0, pooled, floor)
-        if updated > 2.0 * floor:
-            bumps = _recurring_bumps(judge.prefix, shifts, len(clean))
-            if bumps:
-                merged = [point for point in shifts if point not in bumps]
-                updated = max(updated, _pooled(judge.prefix, merged, len(clean)))
-        if abs(updated - sigma) <= 0.05 * sigma:
+            updated = math.sqrt(updated * updated + extra_squares / max(len(clean) - 1, 1))
+        if abs(updated - sigma) <= 0.03 * sigma:
             break
         sigma = updated
     analysis.sigma, analysis.shifts = sigma, shifts
