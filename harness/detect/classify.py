@@ -427,9 +427,9 @@ def _newest_jump(series: Series, points: list[Point], clean: list[float], start:
 
     Confirmed at once where the level it left is exact (deterministic replicates) or the
     paired McNemar test says so; a jump between two runs of one commit is drift."""
-    before = clean[start:-1]
-    if not before or len(clean) - start < 2:
+    if len(clean) - start < 2:
         return None
+    before = clean[max(start, len(clean) - 1 - config.env_window):-1]  # the recent level
     sigma = analysis.sigma
     baseline, value = statistics.median(before), clean[-1]
     z_score = _shift_z(mean(before), value, (len(before), 1), sigma)
