@@ -273,6 +273,34 @@ def _pooled(prefix: Prefix, points: list[int], count: int) -> float:
     return math.sqrt(max(squares, 0.0) / freedom)
 
 
+def _drifted_groups(clean: list[float], shifts: list[int], starts: list[int], sigma: float,
+                    analysis: Analysis) -> list[int]:
+    """Shifts at the start of a replicated commit whose first run still sits at the old
+    level (within 2 noise) and far (3 noise) from the level its own reruns moved to: the
+    machine changed during the reruns, not the code. Each becomes a drift, and so does the
+    shift back where the next commit ends that stretch."""
+    if not shifts or len(starts) >= len(clean) - 1:
+        return shifts
+    ends = dict(zip([0, *starts], [*starts, len(clean)]))
+    bounds = [0, *shifts, len(clean)]
+    drop: set[int] = set()
+    for number, split in enumerate(shifts):
+        end = ends.get(split, split + 1)
+        if end - split < 2 or split in drop:
+            continue
+        old = mean(clean[bounds[number]:split])
+        moved = mean(clean[split + 1:end])
+        first = clean[split]
+        if abs(first - old) < 2.0 * sigma and abs(first - moved) >= 3.0 * sigma:
+            drop.add(split)
+            analysis.drifts.append((analysis.kept[split], analysis.kept[split + 1],
+                                    analysis.kept[end - 1] + 1))
+            if bounds[number + 2] == end:
+                drop.add(end)
+    analysis.drifts.sort()
+    return [split for split in shifts if split not in drop]
+
+
 def _settled_sigma(prefix: Prefix, clean: list[float], shifts: list[int],
                    limits: tuple[float, float]) -> float:
     """The noise once `shifts` are taken out: the pooled within-segment standard deviation,
@@ -346,6 +374,7 @@ def analyse(values: list[float], commits: list[str] | None = None,
         if abs(updated - sigma) <= 0.03 * sigma:
             break
         sigma = updated
+    shifts = _drifted_groups(clean, shifts, starts, sigma, analysis)
     analysis.sigma, analysis.shifts = sigma, shifts
     analysis.deterministic = sigma <= floor * 1.000001
     return analysis
