@@ -13,8 +13,9 @@ Two independently written generators, each from its own seed set, score the same
   up-and-down deterministic memory staircases, long histories with 6-10 shifts, and reruns of
   one commit on a loaded runner (+10-25 %: environmental drift, never a regression).
 
-Noise is the standard deviation of the noise distribution (the mixture's for bimodal); a
-shift is "big" at >= 3x noise (every step of a zero-noise series is big).
+Noise is the standard deviation of the noise distribution (the mixture's for bimodal; for
+multiplicative noise, at the level the shift starts from); a shift is "big" at >= 3x noise
+(every step of a zero-noise series is big).
 
     python benchmarks/detection.py [--histories 300] [--runs 150] [--generator both]
     python benchmarks/detection.py --speed 1000x1000     # detect() time, no scoring
@@ -56,6 +57,7 @@ class History:  # pylint: disable=too-many-instance-attributes  # what was plant
     env_changes: list[int] = field(default_factory=list)
     drift_points: set[int] = field(default_factory=set)  # loaded-runner reruns
     drifting: bool = False
+    noise_at: dict[int, float] = field(default_factory=dict)  # multiplicative noise, per shift
 
 
 def _places(rng: random.Random, length: int, count: int, margin: int, spacing: int,
@@ -157,7 +159,8 @@ def heldout(seed: int, runs: int) -> History:  # pylint: disable=too-many-locals
     rng = random.Random(seed)
     family = _FAMILIES_B[rng.randrange(len(_FAMILIES_B))]
     length = rng.randint(300, 1000) if family == "long" else max(20, runs + rng.randint(-40, 40))
-    base = rng.uniform(5.0, 40.0) if family == "quantised" else rng.uniform(1.0, 900.0)
+    base = rng.uniform(5.0, 40.0) if family == "quantised" else (
+        float(rng.randrange(2 ** 28, 2 ** 32)) if family == "stairs" else rng.uniform(1.0, 900.0))
     spread = rng.uniform(0.01, 0.04)
     stay = rng.uniform(0.8, 0.95)
     jump = base * rng.uniform(0.03, 0.1)
@@ -209,10 +212,12 @@ def heldout(seed: int, runs: int) -> History:  # pylint: disable=too-many-locals
         if commit in places:
             if family == "stairs":
                 step = rng.choice((-1, 1)) * float(rng.randrange(1, 64)) * 2 ** 20
-                level = max(level, 2 ** 30) + step
+                level = max(level + step, 2.0 ** 26)
             else:
-                step = rng.choice((-1, 1)) * rng.uniform(1.5, 8.0) * sd
-                level += step
+                scale = sd * level / base if family in ("lognormal", "long", "p90") else sd
+                step = rng.choice((-1, 1)) * rng.uniform(1.5, 8.0) * scale
+                level = max(level + step, 0.2 * base)
+                history.noise_at[len(points)] = scale  # the noise grows with the level
             history.shifts[len(points)] = step
         repeats = rng.randint(4, 7) if commit in loaded else 1
         for rerun in range(repeats):
@@ -290,7 +295,8 @@ class Score:  # pylint: disable=too-many-instance-attributes  # the table's tall
         used: set[int] = set()
         for place, step in history.shifts.items():
             near = [a for a in alarms if abs(a - place) <= MATCH]
-            big = history.sigma == 0.0 or abs(step) >= 3 * history.sigma * 0.999
+            noise = history.noise_at.get(place, history.sigma)
+            big = noise == 0.0 or abs(step) >= 3 * noise * 0.999
             self.all_shifts += 1
             self.big += big
             if near:

@@ -30,6 +30,7 @@ from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
 
 _ROUNDS = 4  # noise re-estimations at most
+_LOG_SPAN = 2.0  # positive values spanning more than this factor are analysed as logs
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
 _MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
 
@@ -60,6 +61,11 @@ class Analysis:  # pylint: disable=too-many-instance-attributes  # the stages' r
     shifts: list[int] = field(default_factory=list)  # indices into `kept`
     drifts: list[tuple[int, int, int]] = field(default_factory=list)  # start, split, end
     deterministic: bool = False
+    log: bool = False  # analysed as logarithms (positive values spanning a factor > 2)
+
+    def noise_at(self, level: float) -> float:
+        """The noise in the values' own unit, at `level` (multiplicative when `log`)."""
+        return self.sigma * abs(level) if self.log else self.sigma
 
     def clean(self, values: list[float]) -> list[float]:
         """The values the shift search used (outliers and drifted replicates set aside)."""
@@ -158,12 +164,17 @@ class _Judge:
         self.prefix = prefix or Prefix(values)
 
     def significant(self, bounds: tuple[int, int, int], sigma: float,
-                    trend_guard: bool = True) -> bool:
+                    trend_guard: bool = True, structural: bool = False) -> bool:
         """A shift at `split` of at least the minimum detectable change (`min_sigmas` noise),
-        of at least `min_z` standard errors, that a straight line does not explain."""
+        of at least `min_z` standard errors, that a straight line does not explain.
+
+        A `structural` split (during the search) may be smaller than the minimum change:
+        between two long stretches whose shifts partly cancel, the difference of means is
+        small but certain, and splitting there lets the real shifts be seen; pruning then
+        removes what does not hold up against its final neighbours."""
         start, split, end = bounds
         before, after = self.prefix.mean(start, split), self.prefix.mean(split, end)
-        if abs(after - before) < self.config.min_sigmas * sigma:
+        if not structural and abs(after - before) < self.config.min_sigmas * sigma:
             return False
         if _shift_z(before, after, (split - start, end - split), sigma) < self.config.min_z:
             return False
@@ -209,7 +220,7 @@ class _Judge:
     def search(self, sigma: float, allowed: list[bool] | None) -> list[int]:
         """Significant shifts, found by the configured engine and pruned."""
         def accept(_trial: list[int], start: int, split: int, end: int) -> bool:
-            return self.significant((start, split, end), sigma)
+            return self.significant((start, split, end), sigma, structural=True)
 
         pen = penalty(sigma, len(self.values), self.config.beta)
         points = find_change_points(self.values, pen, self.config.method, accept=accept,
@@ -326,11 +337,12 @@ def _settled_sigma(prefix: Prefix, clean: list[float], shifts: list[int],
 
 
 def analyse(values: list[float], commits: list[str] | None = None,
-            config: DetectorConfig | None = None) -> Analysis:
-    """Outliers, environmental drifts, shifts and the noise of one segment's values."""
+            config: DetectorConfig | None = None, log: bool = False) -> Analysis:
+    """Outliers, environmental drifts, shifts and the noise of one segment's values (`log`:
+    they are logarithms, whose noise floor is `relative_floor` itself)."""
     config = config or DetectorConfig()
-    floor = noise_floor(values, config.relative_floor)
-    sigma0 = robust_sigma(values, config.relative_floor)
+    floor = config.relative_floor if log else noise_floor(values, config.relative_floor)
+    sigma0 = max(robust_sigma(values, 0.0), floor)
     commits = list(commits) if commits else [""] * len(values)
     kept = list(range(len(values)))
     starts = _commit_starts(commits)
@@ -355,7 +367,7 @@ def analyse(values: list[float], commits: list[str] | None = None,
     kept = [index for number, index in enumerate(kept) if number not in found]
     clean = [values[index] for index in kept]
     commits = [commits[index] for index in kept]
-    analysis = Analysis(sigma0, floor, spikes, kept, drifts=drifts)
+    analysis = Analysis(sigma0, floor, spikes, kept, drifts=drifts, log=log)
     if len(clean) < config.min_points:
         return analysis
     starts = _commit_starts(commits)
@@ -415,59 +427,70 @@ def segment_verdicts(series: Series, points: tuple[Point, ...], config: Detector
     values = [point.value for point in points]
     if len(values) < config.min_points:
         return [], None
-    analysis = analyse(values, [point.commit for point in points], config)
+    log = min(values) > 0.0 and max(values) > _LOG_SPAN * min(values)
+    work = [math.log(value) for value in values] if log else values
+    analysis = analyse(work, [point.commit for point in points], config, log)
+    analysis.log = log
     sigma, kept = analysis.sigma, analysis.kept
-    min_change = config.min_sigmas * sigma
     verdicts = []
+
+    def evidence(bad: int, good: int, levels: tuple[float, float], z_score: float,
+                 candidates: int, runs: tuple[str, ...] = ()) -> _Evidence:
+        noise = analysis.noise_at(levels[0])
+        return _Evidence(points[bad], points[good], levels[0], levels[1], z_score, candidates,
+                         noise, config.min_sigmas * noise, runs)
+
     for index, level in analysis.spikes.items():
-        evidence = _Evidence(points[index], points[index - 1], level, values[index],
-                             abs(values[index] - level) / sigma, len(values), sigma, min_change)
-        verdicts.append(_verdict(series, VerdictKind.OUTLIER, evidence))
+        level = math.exp(level) if log else level
+        verdicts.append(_verdict(series, VerdictKind.OUTLIER, evidence(
+            index, index - 1, (level, values[index]), abs(work[index] - (
+                math.log(level) if log else level)) / sigma, len(values))))
     for start, split, end in analysis.drifts:
-        before, after = values[start:split], values[split:end]
-        evidence = _Evidence(points[split], points[split - 1], statistics.median(before),
-                             statistics.median(after), 0.0, 1, sigma, min_change,
-                             tuple(point.run_id for point in points[start:end]))
-        verdicts.append(replace(_verdict(series, VerdictKind.ENVIRONMENT_DRIFT, evidence),
+        levels = (statistics.median(values[start:split]), statistics.median(values[split:end]))
+        drift = evidence(split, split - 1, levels, 0.0, 1,
+                         tuple(point.run_id for point in points[start:end]))
+        verdicts.append(replace(_verdict(series, VerdictKind.ENVIRONMENT_DRIFT, drift),
                                 p_value=None, confidence=1.0))
-    clean = analysis.clean(values)
+    clean, measured = analysis.clean(values), analysis.clean(work)
     bounds = [0, *analysis.shifts, len(clean)]
     for number, split in enumerate(analysis.shifts):
-        before, after = clean[bounds[number]:split], clean[split:bounds[number + 2]]
-        evidence = _Evidence(
-            points[kept[split]], points[kept[split - 1]], statistics.median(before),
-            statistics.median(after),
-            _shift_z(mean(before), mean(after), (len(before), len(after)), sigma),
-            len(clean), sigma, min_change,
-        )
-        verdicts.append(_verdict(series, _direction_kind(series, evidence.value
-                                                         - evidence.baseline), evidence))
+        low, high = bounds[number], bounds[number + 2]
+        levels = (statistics.median(clean[low:split]), statistics.median(clean[split:high]))
+        z_score = _shift_z(mean(measured[low:split]), mean(measured[split:high]),
+                           (split - low, high - split), sigma)
+        shift = evidence(kept[split], kept[split - 1], levels, z_score, len(clean))
+        verdicts.append(_verdict(series, _direction_kind(series, levels[1] - levels[0]), shift))
     if current and kept and kept[-1] == len(points) - 1:
-        newest = _newest_jump(series, [points[index] for index in kept], clean,
+        newest = _newest_jump(series, [points[index] for index in kept], (clean, measured),
                               bounds[-2], analysis, config)
         if newest is not None:
             verdicts.append(newest)
     return [v for v in verdicts if _mcnemar_supports(v, config)], analysis
 
 
-def _newest_jump(series: Series, points: list[Point], clean: list[float], start: int,
-                 analysis: Analysis, config: DetectorConfig) -> Verdict | None:
+def _newest_jump(series: Series, points: list[Point], clean: tuple[list[float], list[float]],
+                 start: int, analysis: Analysis, config: DetectorConfig) -> Verdict | None:
     """The newest run alone, far from its segment's level: flagged now, confirmed later.
+    `clean` holds the values and what was analysed (their logarithms, or the same).
 
     Confirmed at once where the level it left is exact (deterministic replicates) or the
     paired McNemar test says so; a jump between two runs of one commit is drift."""
-    if len(clean) - start < 2:
+    values, measured = clean
+    if len(values) - start < 2:
         return None
-    before = clean[max(start, len(clean) - 1 - config.env_window):-1]  # the recent level
+    first = max(start, len(values) - 1 - config.env_window)  # the recent level
+    before = measured[first:-1]
     sigma = analysis.sigma
-    baseline, value = statistics.median(before), clean[-1]
-    z_score = _shift_z(mean(before), value, (len(before), 1), sigma)
+    z_score = _shift_z(mean(before), measured[-1], (len(before), 1), sigma)
     threshold = max(config.outlier_sigmas, config.min_sigmas) * sigma
-    if abs(value - baseline) <= threshold or z_score < config.outlier_sigmas:
+    if abs(measured[-1] - statistics.median(before)) <= threshold \
+            or z_score < config.outlier_sigmas:
         return None
+    baseline, value = statistics.median(values[first:-1]), values[-1]
+    noise = analysis.noise_at(baseline)
     same_commit = bool(points[-1].commit) and points[-1].commit == points[-2].commit
-    evidence = _Evidence(points[-1], points[-2], baseline, value, z_score, 1, sigma,
-                         config.min_sigmas * sigma,
+    evidence = _Evidence(points[-1], points[-2], baseline, value, z_score, 1, noise,
+                         config.min_sigmas * noise,
                          (points[-2].run_id, points[-1].run_id) if same_commit else ())
     if same_commit:
         return _verdict(series, VerdictKind.ENVIRONMENT_DRIFT, evidence, confirmed=False)
@@ -507,7 +530,8 @@ def environment_verdict(series: Series, segment: tuple[Point, ...], config: Dete
     old, new = analyses.get(last_good.env), analyses.get(first.env)
     before = _level_edge(previous[-config.max_history:], old, True, config.env_window)
     after = _level_edge(segment[-config.max_history:], new, False, config.env_window)
-    sigmas = [analysis.sigma for analysis in (old, new) if analysis is not None]
+    level = statistics.median([p.value for p in previous[-config.env_window:]])
+    sigmas = [analysis.noise_at(level) for analysis in (old, new) if analysis is not None]
     sigma = max(sigmas) if sigmas else robust_sigma([p.value for p in previous],
                                                     config.relative_floor)
     if not before or not after:
