@@ -30,6 +30,7 @@ from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
 
 _ROUNDS = 4  # noise re-estimations at most
+_PERSISTENT = 0.3  # residual autocorrelation from which the noise is streaky
 _LOG_SPAN = 2.0  # positive values spanning more than this factor are analysed as logs
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
 _MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
@@ -187,7 +188,7 @@ class _Judge:
         """Whether a line fits the runs around `split` about as well as a step does, and
         leaves only noise (a staircase of steps is fitted badly by both)."""
         width = self.config.trend_window
-        low, high = max(start, split - width), min(end, split + width)
+        low, high = max(0, split - width), min(len(self.values), split + width)
         if high - low < 6 or split - low < 3 or high - split < 3:
             return False
         step = float(self.prefix.cost(low, split) + self.prefix.cost(split, high))
@@ -312,6 +313,30 @@ def _drifted_groups(clean: list[float], shifts: list[int], starts: list[int], si
     return [split for split in shifts if split not in drop]
 
 
+def _persistence(clean: list[float], shifts: list[int]) -> float:
+    """How much slower than white noise the residuals around the levels average out: the
+    long-run factor sqrt((1 + r) / (1 - r)) of their lag-1 autocorrelation r (less its
+    sampling error 2 / sqrt(n)), when r is at least 0.3. A streaky (Markov) bimodal clock or a wandering level has r
+    near 1, and a difference of two means is then far less certain than white noise says."""
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    values = numpy.asarray(clean, dtype=float)
+    bounds = [0, *shifts, len(values)]
+    residuals = numpy.concatenate([values[start:end] - values[start:end].mean()
+                                   for start, end in zip(bounds, bounds[1:]) if end > start])
+    total = float(numpy.dot(residuals, residuals))
+    if total <= 0.0 or len(residuals) < 8:
+        return 1.0
+    lagged = residuals[1:] * residuals[:-1]
+    if shifts:
+        lagged = numpy.delete(lagged, numpy.asarray(shifts) - 1)
+    correlation = float(lagged.sum()) / total - 2.0 / math.sqrt(len(residuals))
+    if correlation < _PERSISTENT:  # a few small unfound shifts, not a streaky noise
+        return 1.0
+    correlation = min(correlation, 0.9)
+    return math.sqrt((1.0 + correlation) / (1.0 - correlation))
+
+
 def _settled_sigma(prefix: Prefix, clean: list[float], shifts: list[int],
                    limits: tuple[float, float]) -> float:
     """The noise once `shifts` are taken out: the pooled within-segment standard deviation,
@@ -386,6 +411,10 @@ def analyse(values: list[float], commits: list[str] | None = None,
         if abs(updated - sigma) <= 0.03 * sigma:
             break
         sigma = updated
+    factor = _persistence(clean, shifts)
+    if factor > 1.0:  # streaky residuals: judge the shifts found against the long-run noise
+        sigma *= factor
+        shifts = judge.prune(shifts, sigma)
     shifts = _drifted_groups(clean, shifts, starts, sigma, analysis)
     analysis.sigma, analysis.shifts = sigma, shifts
     analysis.deterministic = sigma <= floor * 1.000001
