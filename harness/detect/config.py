@@ -41,6 +41,6 @@ class DetectorConfig:
     min_points: int = 5
     max_history: int = 1000
     env_window: int = 20
-    trend_window: int = 10
+    trend_window: int = 20
     trend_margin: float = 4.0
     mcnemar_alpha: float = 0.001
