@@ -380,7 +380,7 @@ def speed(shape: str) -> None:
           f"{best:.2f} s ({1000 * best / count:.2f} ms per series), {len(verdicts)} verdicts")
 
 
-def replay() -> None:
+def replay() -> None:  # pylint: disable=too-many-locals  # a scripted scenario
     """The issue's acceptance replay: 10 nightlies of one commit on a loaded runner, then 3 of
     a commit that changes a deterministic accuracy (with per-sample correctness)."""
     rng = random.Random(5)

@@ -121,7 +121,7 @@ def best_split(prefix: Prefix, start: int, end: int, min_size: int, mask=None
     splits = numpy.arange(start + min_size, end - min_size + 1)
     if mask is not None and len(splits):
         splits = splits[mask[splits]]
-    if not len(splits):
+    if len(splits) == 0:
         return 0.0, None
     gains = prefix.cost(start, end) - prefix.cost(start, splits) - prefix.cost(splits, end)
     best = int(numpy.argmax(gains))
@@ -129,8 +129,9 @@ def best_split(prefix: Prefix, start: int, end: int, min_size: int, mask=None
     return (gain, int(splits[best])) if _real_gain(gain, prefix, start, end) else (0.0, None)
 
 
-def best_bump(prefix: Prefix, start: int, end: int, min_size: int, mask=None
-              ) -> tuple[float, tuple[int, int] | None]:
+def best_bump(  # pylint: disable=too-many-locals  # vectorised candidate pairs
+        prefix: Prefix, start: int, end: int, min_size: int, mask=None
+) -> tuple[float, tuple[int, int] | None]:
     """The best "bump" in values[start:end]: a stretch that left the level and came back.
 
     A single split cannot see a shift that a later commit undid (before and after agree);
@@ -185,7 +186,8 @@ def _accepted_bump(prefix: Prefix, found: list[int], bounds: tuple[int, int], mi
     return []
 
 
-def binary_segmentation(values: Sequence[float], accept: Accept, min_size: int = 2,
+def binary_segmentation(  # pylint: disable=too-many-locals  # the greedy loop's state
+        values: Sequence[float], accept: Accept, min_size: int = 2,
                         allowed: Sequence[bool] | None = None,
                         prefix: Prefix | None = None) -> list[int]:
     """Greedy top-down segmentation: take the split that lowers the squared error most over

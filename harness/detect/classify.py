@@ -114,7 +114,8 @@ def _verdict(series: Series, kind: VerdictKind, evidence: _Evidence,
     return replace(verdict, repro=repro_recipe(verdict))
 
 
-def _outliers(values: list[float], sigma: float, config: DetectorConfig) -> dict[int, float]:
+def _outliers(  # pylint: disable=too-many-locals  # vectorised windows, named
+        values: list[float], sigma: float, config: DetectorConfig) -> dict[int, float]:
     """Indices of single-run spikes, mapped to the local level they left and returned to."""
     import numpy  # pylint: disable=import-outside-toplevel  # keep `import harness` light
 
@@ -182,9 +183,9 @@ class _Judge:
         if (split - start <= 2 or end - split <= 2) and not _short_sides_agree(
                 self.values[start:split], self.values[split:end]):
             return False
-        return not trend_guard or not self._trend(start, split, end, sigma)
+        return not trend_guard or not self._trend(split, sigma)
 
-    def _trend(self, start: int, split: int, end: int, sigma: float) -> bool:
+    def _trend(self, split: int, sigma: float) -> bool:
         """Whether a line fits the runs around `split` about as well as a step does, and
         leaves only noise (a staircase of steps is fitted badly by both)."""
         width = self.config.trend_window
@@ -316,7 +317,8 @@ def _drifted_groups(clean: list[float], shifts: list[int], starts: list[int], si
 def _persistence(clean: list[float], shifts: list[int]) -> float:
     """How much slower than white noise the residuals around the levels average out: the
     long-run factor sqrt((1 + r) / (1 - r)) of their lag-1 autocorrelation r (less its
-    sampling error 2 / sqrt(n)), when r is at least 0.3. A streaky (Markov) bimodal clock or a wandering level has r
+    sampling error 2 / sqrt(n)), when r is at least 0.3. A streaky (Markov) bimodal clock or
+    a wandering level has r
     near 1, and a difference of two means is then far less certain than white noise says."""
     import numpy  # pylint: disable=import-outside-toplevel
 
@@ -361,8 +363,9 @@ def _settled_sigma(prefix: Prefix, clean: list[float], shifts: list[int],
     return settled
 
 
-def analyse(values: list[float], commits: list[str] | None = None,
-            config: DetectorConfig | None = None, log: bool = False) -> Analysis:
+def analyse(  # pylint: disable=too-many-locals,too-many-statements  # the stages, in order
+        values: list[float], commits: list[str] | None = None,
+        config: DetectorConfig | None = None, log: bool = False) -> Analysis:
     """Outliers, environmental drifts, shifts and the noise of one segment's values (`log`:
     they are logarithms, whose noise floor is `relative_floor` itself)."""
     config = config or DetectorConfig()
@@ -447,8 +450,9 @@ def _mcnemar_supports(verdict: Verdict, config: DetectorConfig) -> bool:
         VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT) or verdict.p_value < config.mcnemar_alpha
 
 
-def segment_verdicts(series: Series, points: tuple[Point, ...], config: DetectorConfig,
-                     current: bool = True) -> tuple[list[Verdict], Analysis | None]:
+def segment_verdicts(  # pylint: disable=too-many-locals  # one verdict per finding, in turn
+        series: Series, points: tuple[Point, ...], config: DetectorConfig,
+        current: bool = True) -> tuple[list[Verdict], Analysis | None]:
     """Verdicts inside one environment segment of `series` (its newest `max_history` runs),
     and the analysis behind them. Only the `current` (newest) segment gets the newest-run
     rule: an old, closed segment's last run is not news."""
@@ -497,8 +501,9 @@ def segment_verdicts(series: Series, points: tuple[Point, ...], config: Detector
     return [v for v in verdicts if _mcnemar_supports(v, config)], analysis
 
 
-def _newest_jump(series: Series, points: list[Point], clean: tuple[list[float], list[float]],
-                 start: int, analysis: Analysis, config: DetectorConfig) -> Verdict | None:
+def _newest_jump(  # pylint: disable=too-many-arguments,too-many-locals  # the rule's evidence
+        series: Series, points: list[Point], clean: tuple[list[float], list[float]],
+        start: int, analysis: Analysis, config: DetectorConfig) -> Verdict | None:
     """The newest run alone, far from its segment's level: flagged now, confirmed later.
     `clean` holds the values and what was analysed (their logarithms, or the same).
 
@@ -544,8 +549,9 @@ def _level_edge(points: tuple[Point, ...], analysis: Analysis | None, newest: bo
     return values[:min(end, width)]
 
 
-def environment_verdict(series: Series, segment: tuple[Point, ...], config: DetectorConfig,
-                        analyses: dict[str, Analysis | None]) -> Verdict | None:
+def environment_verdict(  # pylint: disable=too-many-locals  # both sides' windows
+        series: Series, segment: tuple[Point, ...], config: DetectorConfig,
+        analyses: dict[str, Analysis | None]) -> Verdict | None:
     """A level shift where `segment`'s environment first appears, against the one before:
     medians of up to `env_window` runs each side, within one level, outliers set aside."""
     first = segment[0]

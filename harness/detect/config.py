@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class DetectorConfig:
+class DetectorConfig:  # pylint: disable=too-many-instance-attributes  # one knob per rule
     """How sure the detector must be before it reports a change.
 
     Attributes:
