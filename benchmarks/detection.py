@@ -389,7 +389,7 @@ def replay() -> None:  # pylint: disable=too-many-locals  # a scripted scenario
     correct_b = [value or rng.random() < 0.3 for value in correct_a]  # fixes some samples
     levels = {test: rng.uniform(5.0, 200.0) for test in tests}
     points: dict[tuple[str, str], list[Point]] = {}
-    print("| night | commit | runs still needed | verdicts (kind, test, metric, range, p) |")
+    print("| night | commit | runs still needed | new verdicts (count x kind, metric, range, p) |")
     print("|---|---|---|---|")
     for night in range(13):
         commit = "aaaa1111" if night < 10 else "bbbb2222"
@@ -406,9 +406,13 @@ def replay() -> None:  # pylint: disable=too-many-locals  # a scripted scenario
                        for (test, metric), values in points.items()]
         fresh = new_verdicts(series_list)
         needed = max(history_needed(series) for series in series_list)
-        shown = "; ".join(
-            f"{v.kind.value}{'' if v.confirmed else ' (unconfirmed)'} {v.test.split('_')[-2]}"
-            f" {v.metric} {v.commit_range} p={v.p_value:.2g}" for v in fresh) or "none"
+        kinds: dict[str, int] = {}
+        for v in fresh:
+            label = (f"{v.kind.value}{'' if v.confirmed else ' (unconfirmed)'} {v.metric} "
+                     f"{v.commit_range}" + (f" p={v.p_value:.2g}" if v.kind in SHIFT_KINDS
+                                            and v.p_value is not None else ""))
+            kinds[label] = kinds.get(label, 0) + 1
+        shown = "; ".join(f"{count}x {label}" for label, count in kinds.items()) or "none"
         print(f"| {night + 1} | {commit} | {needed} | {shown} |")
 
 
