@@ -269,6 +269,9 @@ def _drifts(values: list[float], groups: list[tuple[int, int]], sigma: float,
     for start, end in groups:
         if end - start < 2:
             continue
+        group = values[start:end]
+        if max(group) - min(group) < config.min_sigmas * sigma:  # cheap: no shift inside
+            continue
         judge = judge or _Judge(values, config)
         _gain, split = best_split(judge.prefix, start, end, 1)
         if split is not None and judge.significant((start, split, end), sigma, False):
