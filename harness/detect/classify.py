@@ -382,7 +382,8 @@ def analyse(  # pylint: disable=too-many-locals,too-many-statements  # the stage
     extra_squares = 0.0
     for start, split, end in reversed(drifts):
         group = values[start:end]
-        extra_squares += statistics.pvariance(group) * len(group)
+        if min(split - start, end - split) > 1:  # a level moved, not one wild run: widen
+            extra_squares += statistics.pvariance(group) * len(group)
         # keep the part at the level of the run before the commit (or of its first runs)
         reference = values[start - 1] if start else values[start]
         first, second = mean(values[start:split]), mean(values[split:end])
