@@ -51,6 +51,10 @@ class GitInfo:
 
 # Fields whose change starts a new history segment: a different machine or software stack
 # makes earlier numbers incomparable. CI URL and timestamps are context, not identity.
+# `hostname` holds the testbed's name (HARNESS_TESTBED, default the host name), so fleets
+# and ephemeral runners name one testbed; `image_digest` is the digest of the image's
+# dependency layers (HARNESS_DEPS_DIGEST), so a per-commit code layer does not split history
+# (see harness.measure.environment).
 FINGERPRINT_FIELDS = (
     "python",
     "torch",
@@ -177,6 +181,9 @@ class VerdictKind(str, enum.Enum):
     IMPROVEMENT = "improvement"
     OUTLIER = "outlier"
     ENVIRONMENT_CHANGE = "environment_change"
+    # A shift between runs of one commit in one environment: no code changed, so the machine
+    # or its load did. Never a regression; it widens that series' noise.
+    ENVIRONMENT_DRIFT = "environment_drift"
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,11 @@ class Verdict:  # pylint: disable=too-many-instance-attributes  # the evidence a
     confirmed: bool = True
     image_digest: str = ""
     repro: str = ""
+    # Probability of a change at least this large by chance: the exact McNemar test where
+    # both runs recorded per-sample correctness, else from the z-score (None: not computed).
+    p_value: float | None = None
+    # The runs the finding rests on (environment drift: the replicates of the one commit).
+    runs: tuple[str, ...] = ()
 
     @property
     def is_regression(self) -> bool:

@@ -88,6 +88,7 @@ def _print_table(result, only_news: bool) -> None:
                       soft_wrap=True)
     elif only_news:
         out.print("Nothing changed since the last check.")
+    _print_notes(out, result)
     if shown:
         table = Table()
         for column in STORED_COLUMNS:
@@ -96,6 +97,20 @@ def _print_table(result, only_news: bool) -> None:
             table.add_row(*stored_cells(item))
         out.print(table)
         out.print(CONFIDENCE_NOTE, soft_wrap=True)
+
+
+def _print_notes(out, result) -> None:
+    """Series without enough history yet, and same-commit drift (neither is a verdict)."""
+    if result.needed:
+        out.print(f"{len(result.needed)} series need more history before they are judged:")
+        for test, metric, runs in result.needed[:10]:
+            out.print(f"  {test} {metric}: {runs} more run(s)", soft_wrap=True)
+        if len(result.needed) > 10:
+            out.print(f"  ... and {len(result.needed) - 10} more")
+    for verdict in result.drift:
+        out.print(f"environmental drift (same commit {verdict.commit[:10]}, not a regression): "
+                  f"{verdict.test} {verdict.metric} moved {verdict.change_pct or 0:+.1f} % "
+                  f"across runs {', '.join(run[:8] for run in verdict.runs)}", soft_wrap=True)
 
 
 def _write_reports(args: argparse.Namespace, result) -> None:

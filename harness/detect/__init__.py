@@ -5,7 +5,7 @@ stage (harness.stages.check) keeps the verdicts in the store with their lifecycl
 """
 
 from harness.detect.api import detect, detect_all
-from harness.detect.classify import detect_series
+from harness.detect.classify import detect_series, history_needed
 from harness.detect.config import DetectorConfig
 from harness.detect.series import Point, Series, SeriesBuilder, series_from_store
 
@@ -17,5 +17,6 @@ __all__ = [
     "detect",
     "detect_all",
     "detect_series",
+    "history_needed",
     "series_from_store",
 ]

@@ -1,9 +1,13 @@
 """Change-point search: where does the mean level of a series shift?
 
-Two engines: `binseg` (ours, pure Python) splits greedily where the squared error drops
-most and stops when a significance test rejects the next split; `pelt` (the `ruptures`
-library) finds the exact optimum of squared error plus a penalty per change. The penalty
-scales with the series' noise, so one setting fits a 0.1 % accuracy and a 5 % timing series.
+Two engines: `binseg` (ours, numpy) splits greedily where the squared error drops most and
+stops when a significance test rejects the next split; `pelt` (the `ruptures` library) finds
+the exact optimum of squared error plus a penalty per change. The penalty scales with the
+series' noise, so one setting fits a 0.1 % accuracy and a 5 % timing series.
+
+Each level of the binary segmentation costs O(n) (prefix sums, vectorised): the best single
+split is scanned exhaustively, a "bump" (a stretch that left the level and came back) only
+between the extremes of the segment's cumulative sum, where its ends must lie.
 """
 
 from __future__ import annotations
@@ -16,27 +20,35 @@ METHODS = ("binseg", "pelt")
 # accept(change points including the candidate, segment start, candidate, segment end)
 Accept = Callable[[list[int], int, int, int], bool]
 
+BUMP_CANDIDATES = 6  # extremes of the cumulative sum tried as each end of a bump
+
 
 def penalty(sigma: float, n_points: int, beta: float) -> float:
     """A BIC-style penalty per change point: beta * sigma^2 * log(n)."""
     return beta * sigma * sigma * math.log(max(n_points, 2))
 
 
-def find_change_points(
-    values: Sequence[float], pen: float, method: str = "binseg", min_size: int = 2,
-    accept: Accept | None = None,
+def find_change_points(  # pylint: disable=too-many-arguments  # engine knobs, all optional
+        values: Sequence[float], pen: float, method: str = "binseg", min_size: int = 2,
+        accept: Accept | None = None, allowed: Sequence[bool] | None = None,
+        prefix: Prefix | None = None,
 ) -> list[int]:
     """Indices where a new level starts (each in 1..n-1), ascending.
 
     `binseg` splits while `accept` (a significance test) agrees, or while the cost drops by
     more than `pen` when no test is given; `pelt` minimises cost + pen * changes exactly.
+    `allowed[i]` False forbids a change starting at i (binseg only; e.g. between two runs of
+    one commit, which cannot hold a change of the code). `prefix` reuses prefix sums.
     """
     if len(values) < 2 * min_size:
         return []
     if method == "binseg":
-        return binary_segmentation(values, accept or _gain_above(values, pen), min_size)
+        prefix = prefix or Prefix(values)
+        return binary_segmentation(values, accept or _gain_above(prefix, pen), min_size,
+                                   allowed, prefix)
     if method == "pelt":
-        return pelt(values, pen, min_size)
+        found = pelt(values, pen, min_size)
+        return [index for index in found if allowed is None or allowed[index]]
     raise ValueError(f"unknown change-point method '{method}': choose one of {METHODS}")
 
 
@@ -55,90 +67,146 @@ def pelt(values: Sequence[float], pen: float, min_size: int = 2) -> list[int]:
     return [int(index) for index in algo.predict(pen=pen)[:-1]]
 
 
-class _Prefix:
-    """Prefix sums that give any segment's squared-error cost in O(1)."""
+class Prefix:
+    """Prefix sums (numpy) that give any segment's squared-error cost, and that of a straight
+    line fitted to it, in O(1). Values are centred first, so sums stay accurate."""
 
     def __init__(self, values: Sequence[float]) -> None:
-        self.sums = [0.0]
-        self.squares = [0.0]
-        for value in values:
-            self.sums.append(self.sums[-1] + value)
-            self.squares.append(self.squares[-1] + value * value)
+        import numpy  # pylint: disable=import-outside-toplevel  # keep `import harness` light
 
-    def cost(self, start: int, end: int) -> float:
-        """Sum of squared deviations from the mean of values[start:end]."""
+        array = numpy.asarray(values, dtype=float)
+        self.offset = float(numpy.median(array)) if len(array) else 0.0
+        centred = array - self.offset
+        index = numpy.arange(len(array), dtype=float)
+        zero = numpy.zeros(1)
+        self.values = array
+        self.sums = numpy.concatenate((zero, numpy.cumsum(centred)))
+        self.squares = numpy.concatenate((zero, numpy.cumsum(centred * centred)))
+        self.index_sums = numpy.concatenate((zero, numpy.cumsum(index * centred)))
+
+    def cost(self, start, end):
+        """Sum of squared deviations from the mean of values[start:end] (arrays allowed)."""
         total = self.sums[end] - self.sums[start]
         return self.squares[end] - self.squares[start] - total * total / (end - start)
 
+    def line_cost(self, start: int, end: int) -> float:
+        """Sum of squared deviations from the least-squares line through values[start:end]."""
+        count = end - start
+        if count < 3:
+            return 0.0
+        total = float(self.sums[end] - self.sums[start])
+        cross = float(self.index_sums[end] - self.index_sums[start])
+        mid = (start + end - 1) / 2.0
+        spread = count * (count * count - 1) / 12.0  # sum of (i - mid)^2
+        slope_part = cross - mid * total
+        return max(0.0, float(self.cost(start, end)) - slope_part * slope_part / spread)
 
-def _gain_above(values: Sequence[float], pen: float) -> Accept:
-    prefix = _Prefix(values)
+    def mean(self, start: int, end: int) -> float:
+        """Mean of values[start:end]."""
+        return float(self.sums[end] - self.sums[start]) / (end - start) + self.offset
 
+
+def _gain_above(prefix: Prefix, pen: float) -> Accept:
     def accept(_trial: list[int], start: int, split: int, end: int) -> bool:
         gain = prefix.cost(start, end) - prefix.cost(start, split) - prefix.cost(split, end)
-        return gain > pen
+        return float(gain) > pen
     return accept
 
 
-def _best_split(prefix: _Prefix, start: int, end: int, min_size: int) -> tuple[float, int | None]:
+def best_split(prefix: Prefix, start: int, end: int, min_size: int, mask=None
+               ) -> tuple[float, int | None]:
     """The split of values[start:end] that lowers the squared error most, and by how much."""
-    whole = prefix.cost(start, end)
-    best_gain, best_split = 0.0, None
-    for split in range(start + min_size, end - min_size + 1):
-        gain = whole - prefix.cost(start, split) - prefix.cost(split, end)
-        if gain > best_gain:
-            best_gain, best_split = gain, split
-    return best_gain, best_split
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    splits = numpy.arange(start + min_size, end - min_size + 1)
+    if mask is not None and len(splits):
+        splits = splits[mask[splits]]
+    if len(splits) == 0:
+        return 0.0, None
+    gains = prefix.cost(start, end) - prefix.cost(start, splits) - prefix.cost(splits, end)
+    best = int(numpy.argmax(gains))
+    gain = float(gains[best])
+    return (gain, int(splits[best])) if _real_gain(gain, prefix, start, end) else (0.0, None)
 
 
-def _accepted_bump(prefix: _Prefix, found: list[int], start: int, end: int, min_size: int,
-                   accept: Accept) -> list[int]:
+def best_bump(  # pylint: disable=too-many-locals  # vectorised candidate pairs
+        prefix: Prefix, start: int, end: int, min_size: int, mask=None
+) -> tuple[float, tuple[int, int] | None]:
     """The best "bump" in values[start:end]: a stretch that left the level and came back.
 
     A single split cannot see a shift that a later commit undid (before and after agree);
-    as in circular binary segmentation, test the stretch against what surrounds it.
+    as in circular binary segmentation, test the stretch against what surrounds it. Its gain
+    is (C[q] - C[p])^2 * N / (L * (N - L)) for the centred cumulative sum C, so its ends lie
+    near C's extremes: only pairs among the few largest and smallest values are tried.
     """
-    whole = prefix.cost(start, end)
-    best_gain, best = 0.0, None
-    for first in range(start + min_size, end - 2 * min_size + 1):
-        for second in range(first + min_size, end - min_size + 1):
-            outer = _outer_cost(prefix, start, first, second, end)
-            gain = whole - prefix.cost(first, second) - outer
-            if gain > best_gain:
-                best_gain, best = gain, (first, second)
-    if best is None:
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    count = end - start
+    if count < 3 * min_size:
+        return 0.0, None
+    positions = numpy.arange(start + min_size, end - min_size + 1)
+    if mask is not None:
+        positions = positions[mask[positions]]
+    if len(positions) < 2:
+        return 0.0, None
+    mean = (prefix.sums[end] - prefix.sums[start]) / count
+    cumulative = prefix.sums[positions] - prefix.sums[start] - mean * (positions - start)
+    order = numpy.argsort(cumulative)
+    picks = numpy.unique(numpy.concatenate((order[:BUMP_CANDIDATES], order[-BUMP_CANDIDATES:])))
+    grid = numpy.meshgrid(positions[picks], positions[picks], indexing="ij")
+    first, second = grid[0].ravel(), grid[1].ravel()
+    keep = second - first >= min_size
+    if not keep.any():
+        return 0.0, None
+    first, second = first[keep], second[keep]
+    inside = second - first
+    height = (prefix.sums[second] - prefix.sums[first]) - mean * inside
+    gains = height * height * count / (inside * (count - inside))
+    best = int(numpy.argmax(gains))
+    if not _real_gain(float(gains[best]), prefix, start, end):
+        return 0.0, None
+    return float(gains[best]), (int(first[best]), int(second[best]))
+
+
+def _real_gain(gain: float, prefix: Prefix, start: int, end: int) -> bool:
+    """Whether a gain is more than rounding error on the segment's cost."""
+    return gain > 1e-12 * float(prefix.cost(start, end)) and gain > 0.0
+
+
+def _accepted_bump(prefix: Prefix, found: list[int], bounds: tuple[int, int], min_size: int,
+                   accept: Accept, mask) -> list[int]:
+    start, end = bounds
+    _gain, bump = best_bump(prefix, start, end, min_size, mask)
+    if bump is None:
         return []
-    first, second = best
+    first, second = bump
     trial = sorted([*found, first, second])
     if accept(trial, start, first, second) and accept(trial, first, second, end):
         return [first, second]
     return []
 
 
-def _outer_cost(prefix: _Prefix, start: int, first: int, second: int, end: int) -> float:
-    """Squared error of values[start:first] + values[second:end] around their joint mean."""
-    count = (first - start) + (end - second)
-    total = prefix.sums[first] - prefix.sums[start] + prefix.sums[end] - prefix.sums[second]
-    squares = (prefix.squares[first] - prefix.squares[start]
-               + prefix.squares[end] - prefix.squares[second])
-    return squares - total * total / count
-
-
-def binary_segmentation(values: Sequence[float], accept: Accept, min_size: int = 2) -> list[int]:
+def binary_segmentation(  # pylint: disable=too-many-locals  # the greedy loop's state
+        values: Sequence[float], accept: Accept, min_size: int = 2,
+                        allowed: Sequence[bool] | None = None,
+                        prefix: Prefix | None = None) -> list[int]:
     """Greedy top-down segmentation: take the split that lowers the squared error most over
     all current segments, as long as `accept(points_with_it, start, split, end)` agrees."""
-    prefix = _Prefix(values)
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    prefix = prefix or Prefix(values)
+    mask = None if allowed is None else numpy.asarray(allowed, dtype=bool)
     found: list[int] = []
-    candidates = {(0, len(values)): _best_split(prefix, 0, len(values), min_size)}
+    candidates = {(0, len(values)): best_split(prefix, 0, len(values), min_size, mask)}
     while candidates:
         (start, end), (_gain, split) = max(candidates.items(), key=lambda item: item[1][0])
         del candidates[(start, end)]
         if split is not None and accept(sorted([*found, split]), start, split, end):
             new = [split]
         else:
-            new = _accepted_bump(prefix, found, start, end, min_size, accept)
+            new = _accepted_bump(prefix, found, (start, end), min_size, accept, mask)
         found.extend(new)
         bounds = [start, *new, end]
         for part in zip(bounds, bounds[1:]) if new else ():
-            candidates[part] = _best_split(prefix, part[0], part[1], min_size)
+            candidates[part] = best_split(prefix, part[0], part[1], min_size, mask)
     return sorted(found)

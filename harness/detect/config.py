@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class DetectorConfig:
+class DetectorConfig:  # pylint: disable=too-many-instance-attributes  # one knob per rule
     """How sure the detector must be before it reports a change.
 
     Attributes:
@@ -18,9 +18,17 @@ class DetectorConfig:
             the newest run this far from its baseline is flagged but unconfirmed.
         window: runs on each side used as an outlier's local level.
         relative_floor: smallest noise assumed, relative to the level (deterministic metrics).
-        min_points: fewer runs in an environment segment are not searched for shifts.
-        max_history: only the newest this many runs of a segment are analysed (the search
-            grows quadratically; 1000 nightly runs take a fraction of a second).
+        min_points: an environment segment with fewer runs has no verdict yet (see
+            `harness.detect.classify.history_needed`).
+        max_history: only the newest this many runs of a segment are analysed (each search
+            level is linear; 1000 nightly runs take a few milliseconds).
+        env_window: up to this many runs each side of an environment change (within one
+            level, outliers set aside) are compared by their medians.
+        trend_window: runs each side of a candidate shift over which a straight line must
+            fit worse than a step (by `trend_margin` noise variances): a drift or a trend
+            is not cut into steps.
+        mcnemar_alpha: a change of an accuracy with per-sample correctness is reported only
+            below this exact McNemar p-value, and a newest-run change below it is confirmed.
     """
 
     method: str = "binseg"
@@ -30,5 +38,9 @@ class DetectorConfig:
     outlier_sigmas: float = 5.0
     window: int = 5
     relative_floor: float = 1e-4
-    min_points: int = 4
+    min_points: int = 5
     max_history: int = 1000
+    env_window: int = 20
+    trend_window: int = 20
+    trend_margin: float = 4.0
+    mcnemar_alpha: float = 0.001

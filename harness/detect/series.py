@@ -12,8 +12,13 @@ from harness.records import MeasurementStatus
 
 
 @dataclass(frozen=True)
-class Point:
-    """One value of a series, from one run."""
+class Point:  # pylint: disable=too-many-instance-attributes  # a run's evidence for a value
+    """One value of a series, from one run.
+
+    `samples`, when the test recorded it, is the per-sample correctness of an accuracy on a
+    fixed evaluation set (`harness.detect.mcnemar.pack_correctness`): runs are then compared
+    with an exact paired test, not as two noisy numbers.
+    """
 
     run_index: int
     run_id: str
@@ -21,6 +26,7 @@ class Point:
     env: str
     value: float
     image_digest: str = ""
+    samples: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Series:
         Runs on different environments (another GPU, torch, image) are not comparable, so
         each fingerprint forms its own history even when runners interleave.
         """
+        envs = [point.env for point in self.points]
+        if not envs or envs.count(envs[0]) == len(envs):
+            return [self.points] if self.points else []
         grouped: dict[str, list[Point]] = {}
         for point in self.points:
             grouped.setdefault(point.env, []).append(point)

@@ -1,4 +1,17 @@
-"""The environment fingerprint: software stack and hardware a run executed on."""
+"""The environment fingerprint: software stack and hardware a run executed on.
+
+Identity is configurable, so history is split only where numbers really stop being
+comparable:
+
+- `HARNESS_TESTBED` names the testbed (default: the host name). Fleets give every runner of
+  one hardware class the same name; ephemeral CI runners (a new host name per job) must set
+  it, or every run starts a new history segment.
+- `HARNESS_DEPS_DIGEST` is the digest of the image's dependency layers (the stage with
+  CUDA, torch and the Python packages, not the layer with the code under test). The image
+  build sets it, e.g. `ARG DEPS_DIGEST` / `ENV HARNESS_DEPS_DIGEST=$DEPS_DIGEST` from the
+  dependency stage's digest, so an image built per commit does not split history.
+  `HARNESS_IMAGE_DIGEST` (the whole image) is the fallback, for images without code layers.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +26,24 @@ from pathlib import Path
 from harness.records import Environment
 
 IMAGE_DIGEST_ENV = "HARNESS_IMAGE_DIGEST"
+DEPS_DIGEST_ENV = "HARNESS_DEPS_DIGEST"
+TESTBED_ENV = "HARNESS_TESTBED"
+
+
+def setting(name: str, default: str = "") -> str:
+    """One identity setting from the environment (the one place these are looked up)."""
+    return os.environ.get(name, "").strip() or default
+
+
+def testbed() -> str:
+    """The testbed's name in the fingerprint: HARNESS_TESTBED, else the host name."""
+    return setting(TESTBED_ENV) or socket.gethostname()
+
+
+def image_digest() -> str:
+    """The digest that identifies the software image: its dependency layers' digest
+    (HARNESS_DEPS_DIGEST), else the whole image's (HARNESS_IMAGE_DIGEST), else ''."""
+    return setting(DEPS_DIGEST_ENV) or setting(IMAGE_DIGEST_ENV)
 
 
 def cpu_model() -> str:
@@ -74,12 +105,13 @@ def collect_environment() -> Environment:
     return Environment(
         python=platform.python_version(),
         cpu_model=cpu_model(),
-        hostname=socket.gethostname(),
+        hostname=testbed(),
         platform=f"{platform.system()} {platform.release()} {platform.machine()}",
         ci_url=ci_run_url(),
-        image_digest=os.environ.get(IMAGE_DIGEST_ENV, ""),
+        image_digest=image_digest(),
         **torch_details(),
     )
 
 
-__all__ = ["collect_environment", "cpu_model", "ci_run_url"]
+__all__ = ["collect_environment", "cpu_model", "ci_run_url", "image_digest", "setting",
+           "testbed"]

@@ -11,6 +11,7 @@ KIND_LABELS = {
     VerdictKind.IMPROVEMENT: "improvement",
     VerdictKind.OUTLIER: "outlier",
     VerdictKind.ENVIRONMENT_CHANGE: "environment change",
+    VerdictKind.ENVIRONMENT_DRIFT: "environment drift",
 }
 CONFIDENCE_NOTE = ("confidence: 1 - p of the shift against the series' own noise (0.99 = a "
                    "1 % chance that noise alone did it); noise: run-to-run standard "
@@ -48,7 +49,9 @@ def headline(verdicts: list[Verdict], series_count: int) -> str:
     """One line: how many of each kind, out of how many series."""
     counts = {kind: sum(v.kind is kind for v in verdicts) for kind in VerdictKind}
     parts = [f"{counts[kind]} {KIND_LABELS.get(kind, kind.value)}"
-             f"{'s' if counts[kind] != 1 else ''}" for kind in VerdictKind]
+             f"{'s' if counts[kind] != 1 else ''}"
+             for kind in VerdictKind
+             if counts[kind] or kind is not VerdictKind.ENVIRONMENT_DRIFT]  # drift: only if any
     return f"{', '.join(parts)} in {series_count} series"
 
 

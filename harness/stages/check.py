@@ -6,10 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.detect import DetectorConfig, detect, series_from_store
+from harness.detect import DetectorConfig, detect, history_needed, series_from_store
 from harness.detect.lifecycle import Transition, newly_failing, reconcile
 from harness.detect.series import Series
-from harness.records import StoredVerdict, Verdict, VerdictState, utc_now, verdict_key
+from harness.records import (
+    StoredVerdict,
+    Verdict,
+    VerdictKind,
+    VerdictState,
+    utc_now,
+    verdict_key,
+)
 from harness.settings import Settings
 from harness.store import Store
 
@@ -23,6 +30,8 @@ class CheckResult:
     verdicts: tuple[StoredVerdict, ...]
     transitions: tuple[Transition, ...]
     failing: tuple[StoredVerdict, ...]
+    drift: tuple[Verdict, ...] = ()
+    needed: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def news(self) -> list[Transition]:
@@ -41,6 +50,16 @@ def detector_config(settings: Settings) -> DetectorConfig:
     return DetectorConfig(method=settings.detect_method)
 
 
+def _split(series: Sequence[Series], detected: list[Verdict]
+           ) -> tuple[list[Verdict], tuple[Verdict, ...], tuple[tuple[str, str, int], ...]]:
+    """Findings to keep as verdicts; drift inside one commit's replicates (a note on the
+    environment, never a regression, not stored); series that need more history."""
+    kept = [v for v in detected if v.kind is not VerdictKind.ENVIRONMENT_DRIFT]
+    drift = tuple(v for v in detected if v.kind is VerdictKind.ENVIRONMENT_DRIFT)
+    needed = tuple((s.test, s.metric, n) for s in series if (n := history_needed(s)))
+    return kept, drift, needed
+
+
 def check_store(store: Store, settings: Settings, *, fail_on_unconfirmed: bool = False
                 ) -> CheckResult:
     """Detect over the store's history, write the verdict transitions, return the result.
@@ -51,7 +70,7 @@ def check_store(store: Store, settings: Settings, *, fail_on_unconfirmed: bool =
     """
     now = utc_now()
     series = series_from_store(store)
-    detected = detect(series, detector_config(settings))
+    detected, drift, needed = _split(series, detect(series, detector_config(settings)))
     positions = {run.run_id: index
                  for index, run in enumerate(store.runs(newest_first=False))}
     judged = {(s.test, s.metric) for s in series}
@@ -70,7 +89,8 @@ def check_store(store: Store, settings: Settings, *, fail_on_unconfirmed: bool =
     store.update_verdicts(change)
     transitions = seen[-1]
     failing = newly_failing(transitions, now, fail_on_unconfirmed)
-    return CheckResult(tuple(series), tuple(final), tuple(transitions), tuple(failing))
+    return CheckResult(tuple(series), tuple(final), tuple(transitions), tuple(failing), drift,
+                       needed)
 
 
 def check_imported(series: Sequence[Series], settings: Settings, *,
@@ -78,7 +98,7 @@ def check_imported(series: Sequence[Series], settings: Settings, *,
     """Detect over imported histories (CSV, pytest-benchmark JSON): no store, so every
     verdict is new and nothing is remembered."""
     now = utc_now()
-    detected: list[Verdict] = detect(list(series), detector_config(settings))
+    detected, drift, needed = _split(series, detect(list(series), detector_config(settings)))
     items = [StoredVerdict(verdict_key(v.test, v.metric, v.env_fingerprint, v.run_id,
                                        v.kind.value), v,
                            VerdictState.CONFIRMED if v.confirmed else VerdictState.UNCONFIRMED,
@@ -86,4 +106,5 @@ def check_imported(series: Sequence[Series], settings: Settings, *,
              for v in detected]
     transitions = [Transition("new", item) for item in items]
     failing = newly_failing(transitions, now, fail_on_unconfirmed)
-    return CheckResult(tuple(series), tuple(items), tuple(transitions), tuple(failing))
+    return CheckResult(tuple(series), tuple(items), tuple(transitions), tuple(failing), drift,
+                       needed)
