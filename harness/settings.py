@@ -96,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
             env=("HARNESS_DEVICE",), key="device", pytest="--harness-device"),
     Setting("testbed", "the runner's name in the environment fingerprint (default: host name)",
             "", env=("HARNESS_TESTBED",), key="testbed"),
+    Setting("image_digest", "digest of the image's dependency layers in the fingerprint "
+            "(the whole image's as a fallback)", "",
+            env=("HARNESS_DEPS_DIGEST", "HARNESS_IMAGE_DIGEST")),
     Setting("sheet_key", "Google spreadsheet id (none: publish to the local workbook)", "",
             env=("HARNESS_SHEET_KEY",), key="sheet_key", cli="--sheet-key"),
     Setting("credentials", "service-account JSON key file for the spreadsheet", "",

@@ -3,8 +3,10 @@
 Identity is configurable, so history is split only where numbers really stop being
 comparable:
 
-- `HARNESS_TESTBED` names the testbed (default: the host name). Fleets give every runner of
-  one hardware class the same name; ephemeral CI runners (a new host name per job) must set
+Both are settings (harness.settings): option, environment, `[tool.harness]`, default.
+
+- `HARNESS_TESTBED` (or `[tool.harness] testbed`) names the testbed (default: the host
+  name). Fleets give every runner of one hardware class the same name; ephemeral CI runners (a new host name per job) must set
   it, or every run starts a new history segment.
 - `HARNESS_DEPS_DIGEST` is the digest of the image's dependency layers (the stage with
   CUDA, torch and the Python packages, not the layer with the code under test). The image
@@ -24,26 +26,17 @@ import subprocess
 from pathlib import Path
 
 from harness.records import Environment
-
-IMAGE_DIGEST_ENV = "HARNESS_IMAGE_DIGEST"
-DEPS_DIGEST_ENV = "HARNESS_DEPS_DIGEST"
-TESTBED_ENV = "HARNESS_TESTBED"
-
-
-def setting(name: str, default: str = "") -> str:
-    """One identity setting from the environment (the one place these are looked up)."""
-    return os.environ.get(name, "").strip() or default
-
+from harness.settings import resolve
 
 def testbed() -> str:
-    """The testbed's name in the fingerprint: HARNESS_TESTBED, else the host name."""
-    return setting(TESTBED_ENV) or socket.gethostname()
+    """The testbed's name in the fingerprint: the `testbed` setting, else the host name."""
+    return str(resolve().testbed) or socket.gethostname()
 
 
 def image_digest() -> str:
     """The digest that identifies the software image: its dependency layers' digest
     (HARNESS_DEPS_DIGEST), else the whole image's (HARNESS_IMAGE_DIGEST), else ''."""
-    return setting(DEPS_DIGEST_ENV) or setting(IMAGE_DIGEST_ENV)
+    return str(resolve().image_digest)
 
 
 def cpu_model() -> str:
@@ -113,5 +106,4 @@ def collect_environment() -> Environment:
     )
 
 
-__all__ = ["collect_environment", "cpu_model", "ci_run_url", "image_digest", "setting",
-           "testbed"]
+__all__ = ["collect_environment", "cpu_model", "ci_run_url", "image_digest", "testbed"]

@@ -121,15 +121,23 @@ def _publish_through(case: FaultCase, store, folder: Path) -> CaseResult:
         run_ids = {run.run_id for run in store.runs()}
         rows = {row_key(m.run_id, m.test, m.metric)
                 for run_id in run_ids for m in store.measurements(run_id)}
-        found = [count_rows(server, key, RUNS_TAB, rows),
-                 count_rows(server, key, SUMMARY_TAB, run_ids),
-                 count_rows(server, key, REGRESSIONS_TAB, verdicts)]
-        uncoloured = sum(not _coloured(server, key, item) for item in store.verdicts())
-        return CaseResult(case, len(rows) + len(run_ids) + len(verdicts),
-                          sum(lost for lost, _ in found) + len(store.unpublished_runs(target.name))
-                          + uncoloured,
-                          sum(duplicated for _, duplicated in found),
-                          server.counts["read"], server.counts["write"], seconds)
+        return _result(case, server, key, store, target.name, (rows, run_ids, verdicts),
+                       seconds)
+
+
+def _result(case: FaultCase, server: SheetsServer, key: str, store, target: str,
+            expected: tuple[set[str], set[str], set[str]], seconds: float) -> CaseResult:
+    """What the spreadsheet holds against what it should hold, once exactly."""
+    rows, run_ids, verdicts = expected
+    found = [count_rows(server, key, RUNS_TAB, rows),
+             count_rows(server, key, SUMMARY_TAB, run_ids),
+             count_rows(server, key, REGRESSIONS_TAB, verdicts)]
+    uncoloured = sum(not _coloured(server, key, item) for item in store.verdicts())
+    return CaseResult(case, len(rows) + len(run_ids) + len(verdicts),
+                      sum(lost for lost, _ in found) + len(store.unpublished_runs(target))
+                      + uncoloured,
+                      sum(duplicated for _, duplicated in found),
+                      server.counts["read"], server.counts["write"], seconds)
 
 
 def _store_verdict(store) -> set[str]:
