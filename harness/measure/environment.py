@@ -6,8 +6,8 @@ comparable:
 Both are settings (harness.settings): option, environment, `[tool.harness]`, default.
 
 - `HARNESS_TESTBED` (or `[tool.harness] testbed`) names the testbed (default: the host
-  name). Fleets give every runner of one hardware class the same name; ephemeral CI runners (a new host name per job) must set
-  it, or every run starts a new history segment.
+  name). Fleets give every runner of one hardware class the same name; ephemeral CI
+  runners (a new host name per job) must set it, or every run starts a new segment.
 - `HARNESS_DEPS_DIGEST` is the digest of the image's dependency layers (the stage with
   CUDA, torch and the Python packages, not the layer with the code under test). The image
   build sets it, e.g. `ARG DEPS_DIGEST` / `ENV HARNESS_DEPS_DIGEST=$DEPS_DIGEST` from the
