@@ -17,6 +17,7 @@ from harness.publish.layout import (
     REGRESSIONS_TAB,
     RUNS_TAB,
     SUMMARY_TAB,
+    find_column,
     metric_column,
     row_key,
 )
@@ -124,10 +125,9 @@ def _publish_through(case: FaultCase, store, folder: Path) -> CaseResult:
         found = [count_rows(server, key, RUNS_TAB, rows),
                  count_rows(server, key, SUMMARY_TAB, run_ids),
                  count_rows(server, key, REGRESSIONS_TAB, verdicts)]
-        uncoloured = sum(not _coloured(server, key, item) for item in store.verdicts())
         return CaseResult(case, len(rows) + len(run_ids) + len(verdicts),
                           sum(lost for lost, _ in found) + len(store.unpublished_runs(target.name))
-                          + uncoloured,
+                          + sum(not _coloured(server, key, item) for item in store.verdicts()),
                           sum(duplicated for _, duplicated in found),
                           server.counts["read"], server.counts["write"], seconds)
 
@@ -150,7 +150,8 @@ def _coloured(server: SheetsServer, key: str, item: StoredVerdict) -> bool:
     """Whether the verdict's Summary cell shows in the regression colour."""
     values = server.values(key, SUMMARY_TAB)
     header = values[0]
-    column = header.index(metric_column(item.verdict.test, item.verdict.metric))
+    column = find_column(header, metric_column(item.verdict.test, item.verdict.metric))
+    assert column is not None, header
     row = next(number for number, row in enumerate(values) if item.verdict.run_id in row)
     cell = server.cell(key, SUMMARY_TAB, row, column)
     return (cell.get("f") or {}).get("backgroundColor") == color(FILLS["regression"])
