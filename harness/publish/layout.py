@@ -355,7 +355,7 @@ def summary_cells(row: SummaryRow, header: Sequence[str]) -> tuple[Cell, ...]:
     return tuple(fixed.get(name) or row.metrics.get(name) or Cell(None) for name in header)
 
 
-MIN_WIDTH, MAX_WIDTH = 6, 60  # column widths in characters
+MIN_WIDTH, MAX_WIDTH = 6, 90  # column widths in characters (a commit range fits)
 WRAPPED_HEADER_WIDTH = 16  # Summary metric headers wrap at about this width
 
 
@@ -365,7 +365,8 @@ def fitted_widths(header: Sequence[str], rows: Iterable[Sequence[Cell]],
 
     Headers from column `wrap_from` on wrap (at spaces): their column only needs to fit the
     header's longest word and, up to WRAPPED_HEADER_WIDTH, the header itself.
-    Bold headers are counted a tenth wider; every width has a character of margin.
+    Bold headers are counted a tenth wider; every width has a character of margin; text of
+    several lines needs its longest line.
     """
     widths = []
     for index, name in enumerate(header):
@@ -377,7 +378,8 @@ def fitted_widths(header: Sequence[str], rows: Iterable[Sequence[Cell]],
         widths.append(need * 1.1)
     for row in rows:
         for index, cell in enumerate(row[:len(widths)]):
-            widths[index] = max(widths[index], len(cell.shown))
+            widths[index] = max(widths[index], max(map(len, cell.shown.splitlines()),
+                                                   default=0))
     return [min(MAX_WIDTH, max(MIN_WIDTH, round(width + 1.5))) for width in widths]
 
 

@@ -45,6 +45,7 @@ from harness.publish.sheet_plan import HEADERS, column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_LINE_POINTS = 15  # one line of the default 11 pt font
+FONT = "Calibri"  # openpyxl's default font; widths are measured in its metrics
 
 
 class WorkbookTarget:
@@ -154,7 +155,7 @@ def _write_header(sheet, names: Sequence[str]) -> None:
     wrap = Alignment(wrap_text=True, vertical="top")
     for index, name in enumerate(names, start=1):
         cell = sheet.cell(row=1, column=index, value=name)
-        cell.font = Font(bold=True)
+        cell.font = Font(name=FONT, bold=True)
         cell.fill = fill
         cell.alignment = wrap
 
@@ -169,7 +170,7 @@ def _set(sheet, row: int, column: int, cell: Cell) -> None:
         from openpyxl.styles import Font  # pylint: disable=import-outside-toplevel
 
         target.hyperlink = cell.link
-        target.font = Font(color="1155CC", underline="single")
+        target.font = Font(name=FONT, color="1155CC", underline="single")
     _style(target, cell.flag, cell.note)
 
 

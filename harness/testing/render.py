@@ -6,6 +6,7 @@ Used by the rendering test (suites/unit/publish/test_render.py) and docs/sheet_p
 
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 from datetime import timedelta
@@ -14,44 +15,56 @@ from pathlib import Path
 from harness.publish.layout import SUMMARY_TAB
 from harness.publish.workbook import WorkbookTarget
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+from harness.settings import resolve
+from harness.stages.check import check_store
 from harness.stages.publish import publish_runs
 from harness.store import Store
 from harness.testing.fixtures import T0
 
 MODELS = "suites/integration/test_models.py::test_train"
-METRICS = (  # test, metric, unit, higher is better, value per night
-    (f"{MODELS}[resnet]", "top1", "%", True, (71.234567, 71.301234, 68.912345)),
-    (f"{MODELS}[resnet]", "throughput", "samples/s", True, (3594.453433, 3601.2, 3012.77)),
-    (f"{MODELS}[resnet]", "loss", "", False, (0.0123456, 0.0121, 0.0152)),
-    (f"{MODELS}[vit]", "top1", "%", True, (64.5, 64.61, 64.58)),
-    (f"{MODELS}[vit]", "step_time", "ms", False, (412.3456, 409.9, 410.2)),
-    (f"{MODELS}[vit]", "peak_memory", "MB", False, (22103.4, 22110.9, 16311.2)),
+METRICS = (  # test, metric, unit, higher is better, level, relative step from STEP_NIGHT
+    (f"{MODELS}[resnet]", "top1", "%", True, 71.2345, 0.0),
+    (f"{MODELS}[resnet]", "throughput", "samples/s", True, 3594.453433, -0.16),
+    (f"{MODELS}[resnet]", "loss", "", False, 0.0123456, 0.0),
+    (f"{MODELS}[vit]", "top1", "%", True, 64.5123, 0.0),
+    (f"{MODELS}[vit]", "step_time", "ms", False, 412.3456, 0.0),
+    (f"{MODELS}[vit]", "peak_memory", "MB", False, 22103.4, -0.26),
 )
-SUBJECTS = ("Pin torch 2.13.0", "Cosine LR warm-up", "Gradient checkpointing in ViT")
+NIGHTS, STEP_NIGHT = 10, 7
+SUBJECTS = ("Pin torch 2.13.0", "Cosine LR warm-up", "Refactor data loader",
+            "Fuse BN into conv for eval", "Bump timm", "Label smoothing 0.1",
+            "Faster collate", "Gradient checkpointing in ViT", "Channels-last ResNet",
+            "Log the learning rate")
 COMMIT_URL = "https://github.com/example/models/commit/{sha}"
 
 
-def record_nights(store: Store, nights: int = 3) -> list[Run]:
-    """`nights` nightly runs of two architectures on one machine."""
-    runs = []
-    for night in range(nights):
-        run = Run(f"night{night:027d}", T0 + timedelta(days=night),
-                  GitInfo(f"{0x3fa9c21 + night * 0x1111:07x}e0{night:032d}", "main",
-                          SUBJECTS[night % len(SUBJECTS)]),
-                  Environment(gpu_name="NVIDIA H100", gpu_count=1), RunStatus.COMPLETE)
-        store.begin_run(run)
-        store.record(Measurement.checked(run.run_id, test, metric, values[night], unit, higher)
-                     for test, metric, unit, higher, values in METRICS)
-        runs.append(run)
-    return runs
+def record_night(store: Store, night: int) -> Run:
+    """Night `night` of two architectures on one machine: steady with a little noise, and
+    two steps from STEP_NIGHT on (ResNet's throughput down, ViT's peak memory down)."""
+    noise = random.Random(night)
+    run = Run(f"night{night:027d}", T0 + timedelta(days=night),
+              GitInfo(f"{0x3fa9c21 + night * 0x1111:07x}e{night:032d}", "main",
+                      SUBJECTS[night % len(SUBJECTS)]),
+              Environment(gpu_name="NVIDIA H100", gpu_count=1), RunStatus.COMPLETE)
+    store.begin_run(run)
+    store.record(
+        Measurement.checked(run.run_id, test, metric,
+                            level * (1 + (step if night >= STEP_NIGHT else 0.0))
+                            * (1 + noise.gauss(0, 0.002)), unit, higher)
+        for test, metric, unit, higher, level, step in METRICS)
+    return run
 
 
-def demo_workbook(folder: Path, nights: int = 3) -> Path:
-    """A workbook in `folder` after `nights` nightlies (published one night at a time)."""
+def demo_workbook(folder: Path, nights: int = NIGHTS) -> Path:
+    """A workbook in `folder` after `nights` nightlies, each recorded, checked (stored
+    verdicts) and published, as the nightly does."""
+    settings = resolve({}, environ={}, table={})
     store = Store.open(str(folder / "results.db"))
     try:
         target = WorkbookTarget(folder / "regression-sheet.xlsx")
-        for run in record_nights(store, nights):
+        for night in range(nights):
+            run = record_night(store, night)
+            check_store(store, settings)
             publish_runs(store, target, [run], commit_url=COMMIT_URL)
         return target.path
     finally:

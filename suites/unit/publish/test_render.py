@@ -1,6 +1,7 @@
 """The workbook as a person reads it: rendered by LibreOffice headless, its text read back.
 
 Skips when LibreOffice is not installed, unless HARNESS_REQUIRE_RENDER=1 (CI), then fails.
+Widths are measured in Calibri's metrics: install Carlito (fonts-crosextra-carlito).
 """
 
 # pylint: disable=missing-function-docstring  # test names state the behaviour checked
@@ -13,7 +14,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from harness.publish.layout import SUMMARY_TAB, Cell, header_lines
+from harness.publish.layout import REGRESSIONS_TAB, SUMMARY_TAB, Cell, header_lines
 from harness.testing import render
 
 
@@ -56,3 +57,11 @@ def test_rendered_summary_shows_every_number_with_its_significant_digits(rendere
                 kind = "change" if "%" in cell.number_format and '"' in cell.number_format \
                     else "number"
                 assert Cell(cell.value, kind).shown in text, (cell.coordinate, cell.value)
+
+
+def test_rendered_regressions_tab_shows_every_commit_range_whole(rendered):
+    book, text = rendered
+    rows = list(book[REGRESSIONS_TAB].iter_rows(min_row=1, values_only=True))
+    column = rows[0].index("suspect_commits")
+    ranges = {row[column] for row in rows[1:] if row[column]}
+    assert ranges and all(commits in text for commits in ranges)

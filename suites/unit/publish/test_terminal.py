@@ -19,15 +19,15 @@ def _two_architectures(store, runs: int = 20, step_at: int = 14) -> None:
     """ResNet steady, ViT's step time 30 % slower from run `step_at` on."""
     noise = random.Random(7)
     for index in range(runs):
-        run = Run(f"step{index:02d}", T0 + timedelta(hours=index),
-                  GitInfo(f"{index:040x}", "main", f"change {index}"),
-                  Environment(cpu_model="cpu"), RunStatus.COMPLETE)
-        store.begin_run(run)
-        for arch in ("resnet", "vit"):
-            slower = 1.3 if arch == "vit" and index >= step_at else 1.0
-            store.record([Measurement.checked(run.run_id, f"{MODELS}[{arch}]", "step_ms",
-                                              10.0 * slower + noise.gauss(0, 0.05), "ms",
-                                              higher_is_better=False)])
+        levels = {"resnet": 10.0, "vit": 13.0 if index >= step_at else 10.0}
+        run_id = f"arch{index:02d}"
+        store.begin_run(Run(run_id, T0 + timedelta(hours=index),
+                            GitInfo(f"{index:040x}", "main", f"commit {index}"),
+                            Environment(cpu_model="cpu"), RunStatus.COMPLETE))
+        store.record(Measurement.checked(run_id, f"{MODELS}[{arch}]", "step_ms",
+                                         level + noise.gauss(0, 0.05), "ms",
+                                         higher_is_better=False)
+                     for arch, level in levels.items())
 
 
 def test_show_has_a_change_column_and_whole_test_ids(store, capsys, monkeypatch):
