@@ -111,6 +111,8 @@ SETTINGS: tuple[Setting, ...] = (
             key="sheets_endpoint"),
     Setting("sheet_timeout", "seconds before a Sheets request times out", 30.0, _positive,
             env=("HARNESS_SHEET_TIMEOUT",), key="sheet_timeout"),
+    Setting("commit_url", "commit page URL template with {sha} (default: from the git remote)",
+            "", env=("HARNESS_COMMIT_URL",), key="commit_url"),
     Setting("report_dir", "folder of the nightly's Markdown and HTML reports", ".harness/report",
             env=("HARNESS_REPORT_DIR",), key="report_dir", cli="--report-dir"),
     Setting("detect_method", "change-point engine: binseg (built in) or pelt (ruptures)",

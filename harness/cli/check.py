@@ -69,6 +69,9 @@ def _json_line(item: StoredVerdict) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+NARROW_TERMINAL = 140  # columns below which verdicts print as blocks, not a table
+
+
 def _print_table(result, only_news: bool) -> None:
     # pylint: disable=import-outside-toplevel  # rich tables only when printing
     from rich.table import Table
@@ -89,7 +92,10 @@ def _print_table(result, only_news: bool) -> None:
     elif only_news:
         out.print("Nothing changed since the last check.")
     _print_notes(out, result)
-    if shown:
+    if shown and out.width < NARROW_TERMINAL:
+        _print_blocks(out, shown)
+        out.print(CONFIDENCE_NOTE, soft_wrap=True)
+    elif shown:
         table = Table()
         for column in STORED_COLUMNS:
             table.add_column(column, overflow="fold")
@@ -111,6 +117,21 @@ def _print_notes(out, result) -> None:
         out.print(f"environmental drift (same commit {verdict.commit[:10]}, not a regression): "
                   f"{verdict.test} {verdict.metric} moved {verdict.change_pct or 0:+.1f} % "
                   f"across runs {', '.join(run[:8] for run in verdict.runs)}", soft_wrap=True)
+
+
+def _print_blocks(out, shown) -> None:
+    """Eleven columns do not fit a narrow terminal: one block per verdict, every value whole
+    on its own line (a table would fold test ids into unreadable slivers)."""
+    # pylint: disable=import-outside-toplevel  # with the table's imports
+    from harness.report.rows import STORED_COLUMNS, stored_cells
+
+    for item in shown:
+        values = dict(zip(STORED_COLUMNS, stored_cells(item)))
+        out.print(f"\n{values.pop('kind')} {values.pop('state')} (verdict {values.pop('key')})",
+                  soft_wrap=True)
+        for column, value in values.items():
+            if value:
+                out.print(f"  {column}: {value}", soft_wrap=True)
 
 
 def _write_reports(args: argparse.Namespace, result) -> None:

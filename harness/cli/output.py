@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 
 from harness.records import Run
@@ -9,8 +11,9 @@ from harness.records import Run
 
 def console() -> Console:
     """A console for tables of test ids: no markup (`[vit]` in a test id is text, not a
-    style), and a sensible width when not attached to a terminal."""
-    return Console(width=None if Console().is_terminal else 160, markup=False, highlight=False)
+    style), and a sensible width when not attached to a terminal (COLUMNS wins if set)."""
+    chosen = Console().is_terminal or os.environ.get("COLUMNS", "").isdigit()
+    return Console(width=None if chosen else 160, markup=False, highlight=False)
 
 
 def format_value(value: float | None) -> str:

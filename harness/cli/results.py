@@ -6,6 +6,8 @@ import argparse
 
 from harness.cli.output import console, format_value, run_heading
 from harness.errors import CommandError
+from harness.publish.collect import RecordsCollector
+from harness.publish.layout import change_pct
 from harness.records import Run
 from harness.store import Store, StoreError
 
@@ -52,29 +54,40 @@ def show_run(args: argparse.Namespace) -> int:
     run = pick_run(store, args.run)
     out = console()
     out.print(run_heading(run))
-    table = Table(show_lines=False)
+    table = Table(show_lines=False, caption="change: against the previous run in the same "
+                  "environment (- when there is none)")
     for column, justify in (
         ("test", "left"),
         ("metric", "left"),
         ("value", "right"),
         ("unit", "left"),
+        ("change", "right"),
         ("better", "left"),
         ("status", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify,  # type: ignore[arg-type]
+                         overflow="fold")
     items = store.measurements(run.run_id)
+    previous = RecordsCollector(store).collect([run])[0].previous
     for item in items:
         table.add_row(
             item.test,
             item.metric,
             format_value(item.value),
             item.unit,
+            change_text(item.value, previous.get((item.test, item.metric))),
             "higher" if item.higher_is_better else "lower",
             item.status.value,
         )
     out.print(table)
     out.print(f"{len(items)} measurements")
     return 0
+
+
+def change_text(value: float | None, previous: float | None) -> str:
+    """The change against the previous value in percent, e.g. '+1.4 %' ('-' when unknown)."""
+    pct = change_pct(value, previous)
+    return "-" if pct is None else f"{pct:+.1f} %"
 
 
 def show_history(args: argparse.Namespace) -> int:

@@ -40,8 +40,13 @@ KEY_COLUMN = {RUNS_TAB: 0, SUMMARY_TAB: SUMMARY_FIXED.index("run"), REGRESSIONS_
 FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
-NUMBER_FORMAT = "0.0#####"
-PERCENT_FORMAT = "0.0"
+# Number formats by magnitude, 3-4 significant digits, fixed width (never `###` at the width
+# `fitted_widths` sets): (lower bound of |value|, format). Below the last bound: scientific.
+NUMBER_FORMATS = ((1000.0, "#,##0"), (100.0, "0.0"), (1.0, "0.00"), (0.1, "0.000"),
+                  (0.01, "0.0000"))
+SCIENTIFIC_FORMAT = "0.00E+00"
+CHANGE_FORMAT = '+0.0"%";-0.0"%";0.0"%"'
+CHANGE_SUFFIX = " · Δ%"
 
 # Style -> (background colour as RGB hex, what it means). Each verdict state looks different.
 STYLES = {
@@ -75,14 +80,58 @@ class Cell:
     """One cell: a value (text, number, date or empty), its kind and an optional flag."""
 
     value: str | float | datetime | None
-    kind: str = "text"  # "text", "number" or "date"
+    kind: str = "text"  # "text", "number", "change" (in %) or "date"
     flag: str | None = None
     note: str | None = None
+    link: str | None = None
 
     @property
     def number_format(self) -> str | None:
         """The number format both targets apply to this cell (None: the default)."""
-        return {"number": NUMBER_FORMAT, "date": DATE_FORMAT}.get(self.kind)
+        if self.kind == "number":
+            return number_format(self.value)
+        return {"change": CHANGE_FORMAT, "date": DATE_FORMAT}.get(self.kind)
+
+    @property
+    def shown(self) -> str:
+        """The text a spreadsheet shows for this cell (what its column width must fit)."""
+        value = self.value
+        if value is None or value == "":
+            return ""
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, float) and self.kind == "change":
+            return f"{value:+.1f}%"
+        if isinstance(value, float) and self.kind == "number":
+            return shown_number(value)
+        return str(value)
+
+
+def number_format(value: object) -> str:
+    """The format showing `value` with 3-4 significant digits (by its magnitude)."""
+    size = abs(value) if isinstance(value, (int, float)) else 1.0
+    if size == 0:
+        return "0.00"
+    for bound, pattern in NUMBER_FORMATS:
+        if size >= bound:
+            return pattern
+    return SCIENTIFIC_FORMAT
+
+
+def shown_number(value: float) -> str:
+    """`value` as its number format shows it (Python's rendering of the same pattern)."""
+    pattern = number_format(value)
+    if pattern == "#,##0":
+        return f"{value:,.0f}"
+    if pattern == SCIENTIFIC_FORMAT:
+        return f"{value:.2E}"
+    return f"{value:.{len(pattern) - 2}f}"
+
+
+def change(value: float | None, previous: float | None) -> Cell:
+    """A change-in-percent cell (empty when there is no comparable previous value)."""
+    pct = change_pct(value, previous)
+    return Cell(None if pct is None else float(pct), "change")
 
 
 @dataclass(frozen=True)
@@ -140,9 +189,37 @@ def row_key(run_id: str, test: str, metric: str) -> str:
     return digest.hexdigest()[:20]
 
 
+def short_test(test: str) -> str:
+    """A test id without its path and module: `a/test_m.py::test_t[x]` -> `test_t[x]`."""
+    return test.rsplit("::", 1)[-1].rsplit("/", 1)[-1]
+
+
 def metric_column(test: str, metric: str) -> str:
-    """The Summary column name of one test/metric: the test without its folders."""
-    return f"{test.rsplit('/', 1)[-1]} · {metric}"
+    """The key of one test/metric's Summary column: the short test and the metric. The
+    header adds the unit (`summary_name`), so columns are found by `find_column`."""
+    return f"{short_test(test)} · {metric}"
+
+
+def summary_name(test: str, metric: str, unit: str = "") -> str:
+    """The Summary header of one test/metric: `test_train[resnet] · top1 (%)`."""
+    return metric_column(test, metric) + (f" ({unit})" if unit else "")
+
+
+def find_column(header: Sequence[str], column: str) -> int | None:
+    """The index of the Summary column whose key is `column` (with or without a unit)."""
+    for index, name in enumerate(header):
+        if name.endswith(CHANGE_SUFFIX):
+            continue
+        if name == column or name.startswith(column + " ("):
+            return index
+    return None
+
+
+def commit_link(template: str, commit: str) -> str | None:
+    """The commit page of `commit` from a template with `{sha}` (None: unknown)."""
+    if not template or not commit or "{sha}" not in template:
+        return None
+    return template.replace("{sha}", commit)
 
 
 def runs_rows(records: RunRecords) -> list[KeyedRow]:
@@ -171,13 +248,15 @@ def runs_rows(records: RunRecords) -> list[KeyedRow]:
     return rows
 
 
-def summary_row(records: RunRecords, flags: Flags | None = None) -> SummaryRow:
-    """The run's Summary row; metric cells carry the flag for (run, test, metric) if any."""
+def summary_row(records: RunRecords, flags: Flags | None = None,
+                commit_url: str = "") -> SummaryRow:
+    """The run's Summary row: each metric's value (with the flag for (run, test, metric) if
+    any) and, in the column after it, its change against the previous comparable run."""
     run, flags = records.run, flags or {}
     subject = run.git.subject + (" (dirty)" if run.git.dirty else "")
     fixed = (
         date(run.started_at),
-        text(run.git.short_commit),
+        Cell(run.git.short_commit, link=commit_link(commit_url, run.git.commit)),
         text(subject),
         text(run.git.branch),
         text(run.env.device_label),
@@ -188,14 +267,19 @@ def summary_row(records: RunRecords, flags: Flags | None = None) -> SummaryRow:
         cell = number(item.value)
         mark = flags.get((run.run_id, item.test, item.metric))
         flag = mark.flag if mark else cell.flag
-        metrics[metric_column(item.test, item.metric)] = Cell(
-            cell.value, "number", flag, mark.note if mark and mark.note else None)
+        name = summary_name(item.test, item.metric, item.unit)
+        metrics[name] = Cell(cell.value, "number", flag, mark.note if mark and mark.note else None)
+        previous = records.previous.get((item.test, item.metric))
+        metrics[name + CHANGE_SUFFIX] = change(
+            cell.value if isinstance(cell.value, float) else None, previous)
     return SummaryRow(run.run_id, run.started_at.replace(tzinfo=None), fixed, metrics)
 
 
-def regression_rows(items: Iterable[Mapping[str, object]]) -> list[KeyedRow]:
+def regression_rows(items: Iterable[Mapping[str, object]], commit_url: str = ""
+                    ) -> list[KeyedRow]:
     """Regressions tab rows from simple dicts keyed by REGRESSIONS_HEADER names (and `flag`,
-    the style of the state cell). Missing fields stay empty; `key` is required."""
+    the style of the state cell). Missing fields stay empty; `key` is required. A commit
+    links to its page when `commit_url` (a template with `{sha}`) is known."""
     rows = []
     for item in items:
         key = str(item["key"])
@@ -204,6 +288,11 @@ def regression_rows(items: Iterable[Mapping[str, object]]) -> list[KeyedRow]:
             value = item.get(column)
             if isinstance(value, datetime):
                 cells.append(date(value))
+            elif column == "change_pct" and value not in (None, ""):
+                cells.append(Cell(number(value).value, "change"))
+            elif column == "commit":
+                cells.append(Cell("" if value is None else str(value),
+                                  link=commit_link(commit_url, str(item.get("sha") or value))))
             elif column in ("change_pct", "previous", "value", "confidence", "min_change") and \
                     value not in (None, ""):
                 cells.append(number(value))
@@ -255,7 +344,8 @@ def summary_header(existing: Sequence[str], rows: Iterable[SummaryRow]) -> list[
     """The Summary header: existing columns kept in place, new metric columns appended sorted."""
     header = list(existing) if existing else list(SUMMARY_FIXED)
     known = set(header)
-    new = sorted({name for row in rows for name in row.metrics} - known)
+    new = sorted({name for row in rows for name in row.metrics} - known,
+                 key=lambda name: (name.removesuffix(CHANGE_SUFFIX), name.endswith(CHANGE_SUFFIX)))
     return header + new
 
 
@@ -263,6 +353,49 @@ def summary_cells(row: SummaryRow, header: Sequence[str]) -> tuple[Cell, ...]:
     """The row's cells laid out under `header` (empty where the run lacks a metric)."""
     fixed = dict(zip(SUMMARY_FIXED, row.fixed))
     return tuple(fixed.get(name) or row.metrics.get(name) or Cell(None) for name in header)
+
+
+MIN_WIDTH, MAX_WIDTH = 6, 90  # column widths in characters (a commit range fits)
+WRAPPED_HEADER_WIDTH = 16  # Summary metric headers wrap at about this width
+
+
+def fitted_widths(header: Sequence[str], rows: Iterable[Sequence[Cell]],
+                  wrap_from: int | None = None) -> list[int]:
+    """Column widths in characters that show every cell of `rows` and the header whole.
+
+    Headers from column `wrap_from` on wrap (at spaces): their column only needs to fit the
+    header's longest word and, up to WRAPPED_HEADER_WIDTH, the header itself.
+    Bold headers are counted a tenth wider; every width has a character of margin; text of
+    several lines needs its longest line.
+    """
+    widths = []
+    for index, name in enumerate(header):
+        if wrap_from is not None and index >= wrap_from:
+            need = max(max((len(word) for word in name.split()), default=0),
+                       min(len(name), WRAPPED_HEADER_WIDTH))
+        else:
+            need = len(name)
+        widths.append(need * 1.1)
+    for row in rows:
+        for index, cell in enumerate(row[:len(widths)]):
+            widths[index] = max(widths[index], max(map(len, cell.shown.splitlines()),
+                                                   default=0))
+    return [min(MAX_WIDTH, max(MIN_WIDTH, round(width + 1.5))) for width in widths]
+
+
+def header_lines(header: Sequence[str], widths: Sequence[int]) -> int:
+    """How many lines the tallest header takes when wrapped at spaces to its column width
+    (bold text: a tenth wider); the header row's height must fit them."""
+    most = 1
+    for name, width in zip(header, widths):
+        room, lines, used = max(1.0, (width - 1) / 1.1), 1, 0
+        for word in name.split():
+            if used and used + 1 + len(word) > room:
+                lines, used = lines + 1, len(word)
+            else:
+                used += len(word) + (1 if used else 0)
+        most = max(most, lines)
+    return most
 
 
 @dataclass(frozen=True)
@@ -286,12 +419,14 @@ def build_content(
     flags: Flags | None = None,
     regressions: Iterable[Mapping[str, object]] = (),
     restyle: Iterable[Restyle] = (),
+    commit_url: str = "",
 ) -> SheetContent:
     """The content for publishing `batch` (runs oldest first): new rows styled by `flags`,
-    Regressions rows to add or bring up to date, and cells of earlier rows to restyle."""
+    Regressions rows to add or bring up to date, and cells of earlier rows to restyle.
+    Commit cells link to `commit_url` (a template with `{sha}`; "" for no links)."""
     return SheetContent(
         runs=tuple(row for records in batch for row in runs_rows(records)),
-        summary=tuple(summary_row(records, flags) for records in batch),
-        regressions=tuple(regression_rows(regressions)),
+        summary=tuple(summary_row(records, flags, commit_url) for records in batch),
+        regressions=tuple(regression_rows(regressions, commit_url)),
         restyle=tuple(restyle),
     )

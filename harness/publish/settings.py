@@ -7,6 +7,8 @@ default). Nothing here reads a secret; the credentials file is only located (see
 
 from __future__ import annotations
 
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ class PublishSettings:
     workbook_path: Path
     endpoint: str = GOOGLE_SHEETS_ENDPOINT
     timeout_s: float = float(BY_NAME["sheet_timeout"].default)  # type: ignore[arg-type]
+    commit_url: str = ""
 
     @property
     def uses_sheet(self) -> bool:
@@ -40,4 +43,29 @@ def publish_settings(settings: Settings) -> PublishSettings:
         workbook_path=Path(settings.workbook).expanduser(),
         endpoint=str(settings.sheets_endpoint).rstrip("/"),
         timeout_s=float(settings.sheet_timeout),
+        commit_url=str(settings.commit_url) or commit_url_from_remote(git_remote()),
     )
+
+
+GITHUB_REMOTE = re.compile(
+    r"^(?:git@github\.com:|ssh://git@github\.com/|https?://(?:[^@/]+@)?github\.com/)"
+    r"(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
+
+
+def commit_url_from_remote(remote: str) -> str:
+    """The commit page template of a GitHub remote URL (git@github.com:o/r.git or
+    https://github.com/o/r), or "" for any other remote."""
+    found = GITHUB_REMOTE.match(remote.strip())
+    if not found:
+        return ""
+    return f"https://github.com/{found['owner']}/{found['repo']}/commit/{{sha}}"
+
+
+def git_remote(cwd: Path | None = None) -> str:
+    """The URL of the `origin` remote of the repository at `cwd` ("" when there is none)."""
+    try:
+        done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd,
+                              capture_output=True, text=True, check=False, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""

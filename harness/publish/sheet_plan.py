@@ -32,6 +32,8 @@ from harness.publish.layout import (
     Restyle,
     SheetContent,
     SummaryRow,
+    find_column,
+    fitted_widths,
     insert_position,
     legend_rows,
     summary_cells,
@@ -43,9 +45,7 @@ CELL_FIELDS = "userEnteredValue,userEnteredFormat,note"
 STYLE_FIELDS = "userEnteredFormat.backgroundColor,note"
 HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, REGRESSIONS_TAB: REGRESSIONS_HEADER,
            LEGEND_TAB: LEGEND_HEADER}
-# Wider columns for what people read most: test names and commit subjects (pixels).
-WIDE_COLUMNS = {RUNS_TAB: {"test": 320}, SUMMARY_TAB: {"subject": 280},
-                REGRESSIONS_TAB: {"test": 320}, LEGEND_TAB: {"style": 110, "meaning": 620}}
+PIXELS_PER_CHARACTER = 8  # Sheets' default font (Arial 10), with room for bold and digits
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def cell_data(cell: Cell) -> dict:
     if cell.value is not None and cell.value != "":
         if cell.kind == "date" and isinstance(cell.value, datetime):
             data["userEnteredValue"] = {"numberValue": to_serial(cell.value)}
-        elif cell.kind == "number":
+        elif cell.kind in ("number", "change"):
             data["userEnteredValue"] = {"numberValue": cell.value}
         else:
             data["userEnteredValue"] = {"stringValue": str(cell.value)}
@@ -161,6 +161,9 @@ def cell_data(cell: Cell) -> dict:
         fmt["numberFormat"] = {"type": kind, "pattern": cell.number_format}
     if cell.flag:
         fmt["backgroundColor"] = color(FILLS[cell.flag])
+    if cell.link:
+        fmt["textFormat"] = {"link": {"uri": cell.link}, "underline": True,
+                             "foregroundColor": color("1155CC")}
     if fmt:
         data["userEnteredFormat"] = fmt
     if cell.note:
@@ -170,7 +173,8 @@ def cell_data(cell: Cell) -> dict:
 
 def header_row(names: Iterable[str]) -> dict:
     """RowData for a header: bold text on a grey background."""
-    style = {"textFormat": {"bold": True}, "backgroundColor": color(HEADER_FILL)}
+    style = {"textFormat": {"bold": True}, "backgroundColor": color(HEADER_FILL),
+             "wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
     return {"values": [{"userEnteredValue": {"stringValue": name}, "userEnteredFormat": style}
                        for name in names]}
 
@@ -201,14 +205,26 @@ def setup_requests(missing: Sequence[str], first_sheet_id: int) -> tuple[list[di
         requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
         for number, row in enumerate(content, start=1):
             requests.append(_update_row(sheet_id, number, 0, row_data(row.cells)))
-        for name, pixels in WIDE_COLUMNS[tab].items():
-            index = header.index(name)
+        requests.extend(width_requests(sheet_id, fitted_widths(header, [
+            row.cells for row in content])))
+    return requests, grids
+
+
+def width_requests(sheet_id: int, widths: Sequence[int]) -> list[dict]:
+    """updateDimensionProperties requests setting column widths (in characters), one per
+    run of equal widths."""
+    requests: list[dict] = []
+    start = 0
+    for index in range(1, len(widths) + 1):
+        if index == len(widths) or widths[index] != widths[start]:
             requests.append({"updateDimensionProperties": {
                 "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
-                          "startIndex": index, "endIndex": index + 1},
-                "properties": {"pixelSize": pixels}, "fields": "pixelSize",
+                          "startIndex": start, "endIndex": index},
+                "properties": {"pixelSize": widths[start] * PIXELS_PER_CHARACTER},
+                "fields": "pixelSize",
             }})
-    return requests, grids
+            start = index
+    return requests
 
 
 def _update_row(sheet_id: int, row: int, column: int, data: dict) -> dict:
@@ -238,6 +254,8 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
     missing = [row for row in content.runs if row.key not in known]
     if missing:
         requests.append(_append_rows(grids[RUNS_TAB].sheet_id, missing))
+        requests.extend(width_requests(grids[RUNS_TAB].sheet_id, fitted_widths(
+            RUNS_HEADER, [row.cells for row in missing])))
     known_runs = set(state.summary_runs)
     summary = [row for row in content.summary if row.key not in known_runs]
     if summary:
@@ -248,16 +266,16 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
 def _restyle_requests(restyle: Sequence[Restyle], state: SheetState, grid: Grid) -> list[dict]:
     """Set (or clear) the colour and note of Summary cells of runs already in the sheet."""
     rows = {run: index + 1 for index, run in enumerate(state.summary_runs)}
-    columns = {name: index for index, name in enumerate(state.summary_header)}
     requests = []
     for change in restyle:
-        if change.run_id not in rows or change.column not in columns:
+        column = find_column(state.summary_header, change.column)
+        if change.run_id not in rows or column is None:
             continue  # the row or column was removed by hand: nothing to restyle
         data = cell_data(Cell(None, "text", change.mark.flag if change.mark else None,
                               change.mark.note if change.mark else None))
         requests.append({"updateCells": {
             "start": {"sheetId": grid.sheet_id, "rowIndex": rows[change.run_id],
-                      "columnIndex": columns[change.column]},
+                      "columnIndex": column},
             "rows": [{"values": [data]}], "fields": STYLE_FIELDS,
         }})
     return requests
@@ -285,6 +303,8 @@ def _regressions_requests(rows: Sequence[KeyedRow], state: SheetState, grid: Gri
             added.append(row)
     if added:
         requests.append(_append_rows(grid.sheet_id, added))
+    requests.extend(width_requests(grid.sheet_id, fitted_widths(
+        REGRESSIONS_HEADER, [row.cells for row in rows])))
     return requests
 
 
@@ -310,6 +330,8 @@ def _summary_requests(summary: Sequence[SummaryRow], state: SheetState, grid: Gr
         }})
         requests.append(_update_row(grid.sheet_id, position + 1, 0,
                                     row_data(summary_cells(row, header))))
+    requests.extend(width_requests(grid.sheet_id, fitted_widths(
+        header, [summary_cells(row, header) for row in summary], wrap_from=len(SUMMARY_FIXED))))
     return requests
 
 

@@ -33,14 +33,19 @@ from harness.publish.layout import (
     Restyle,
     SheetContent,
     SummaryRow,
+    find_column,
+    fitted_widths,
+    header_lines,
     insert_position,
     legend_rows,
     summary_cells,
     summary_header,
 )
-from harness.publish.sheet_plan import HEADERS, WIDE_COLUMNS, column_letter
+from harness.publish.sheet_plan import HEADERS, column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
+HEADER_LINE_POINTS = 15  # one line of the default 11 pt font
+FONT = "Calibri"  # openpyxl's default font; widths are measured in its metrics
 
 
 class WorkbookTarget:
@@ -71,6 +76,7 @@ class WorkbookTarget:
         _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
         _append_keyed(book[RUNS_TAB], content.runs)
         _insert_summary(book[SUMMARY_TAB], content)
+        _fit_columns(book, content)
         self._save(book)
 
     def _load(self):
@@ -108,22 +114,50 @@ def _add_tab(book, tab: str) -> None:
     header = HEADERS[tab]
     _write_header(sheet, header)
     sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[tab])}2"
-    for name, pixels in WIDE_COLUMNS[tab].items():
-        sheet.column_dimensions[column_letter(header.index(name))].width = pixels / 7
     if tab == LEGEND_TAB:
         for number, row in enumerate(legend_rows(), start=2):
             for column, cell in enumerate(row.cells, start=1):
                 _set(sheet, number, column, cell)
+        _widen(sheet, fitted_widths(header, [row.cells for row in legend_rows()]))
+
+
+def _fit_columns(book, content: SheetContent) -> None:
+    """Widen columns to what this publish wrote (widths only grow: earlier rows fit too)."""
+    for tab, rows in ((RUNS_TAB, content.runs), (REGRESSIONS_TAB, content.regressions)):
+        if rows:
+            _widen(book[tab], fitted_widths(HEADERS[tab], [row.cells for row in rows]))
+    sheet = book[SUMMARY_TAB]
+    header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+    if content.summary and header:
+        cells = [summary_cells(row, header) for row in content.summary]
+        widths = _widen(sheet, fitted_widths(header, cells, wrap_from=len(SUMMARY_FIXED)))
+        # A wrapped header needs a taller row: spreadsheets grow it on edit, not on open.
+        sheet.row_dimensions[1].height = HEADER_LINE_POINTS * header_lines(header, widths)
+
+
+def _widen(sheet, widths: Sequence[int]) -> list[int]:
+    """Set the columns at least as wide as `widths`; the widths they have then."""
+    done = []
+    for index, width in enumerate(widths):
+        letter = column_letter(index)
+        had = sheet.column_dimensions[letter].width if letter in sheet.column_dimensions else 0
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = max(width + 1, had or 0)
+        done.append(int(dimension.width) - 1)
+    return done
 
 
 def _write_header(sheet, names: Sequence[str]) -> None:
-    from openpyxl.styles import Font, PatternFill  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for index, name in enumerate(names, start=1):
         cell = sheet.cell(row=1, column=index, value=name)
-        cell.font = Font(bold=True)
+        cell.font = Font(name=FONT, bold=True)
         cell.fill = fill
+        cell.alignment = wrap
 
 
 def _set(sheet, row: int, column: int, cell: Cell) -> None:
@@ -132,6 +166,11 @@ def _set(sheet, row: int, column: int, cell: Cell) -> None:
     target.value = None if cell.value == "" else cell.value
     if cell.number_format:
         target.number_format = cell.number_format
+    if cell.link:
+        from openpyxl.styles import Font  # pylint: disable=import-outside-toplevel
+
+        target.hyperlink = cell.link
+        target.font = Font(name=FONT, color="1155CC", underline="single")
     _style(target, cell.flag, cell.note)
 
 
@@ -154,11 +193,12 @@ def _restyle(sheet, restyle: Sequence[Restyle]) -> None:
         return
     rows = {str(key): number for number, key in
             enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=2)}
-    columns = {str(c.value): c.column for c in sheet[1] if c.value is not None}
+    header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
     for change in restyle:
-        if change.run_id in rows and change.column in columns:
+        column = find_column(header, change.column)
+        if change.run_id in rows and column is not None:
             mark = change.mark
-            _style(sheet.cell(row=rows[change.run_id], column=columns[change.column]),
+            _style(sheet.cell(row=rows[change.run_id], column=column + 1),
                    mark.flag if mark else None, mark.note if mark else None)
 
 

@@ -1,4 +1,5 @@
-"""A self-contained HTML report: the verdict table on top, then one trend plot per series."""
+"""A self-contained HTML report: what changed in words first, the verdict table, the changed
+series plotted large, the unchanged ones small and collapsed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from harness.detect.series import Series
 from harness.records import Verdict
 from harness.report.plots import trend_png
-from harness.report.rows import COLUMNS, cells, headline
+from harness.report.rows import COLUMNS, CONFIDENCE_NOTE, KIND_LABELS, cells, headline, number
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em; }
@@ -19,7 +20,52 @@ tr.regression td { background: #fdecea; } tr.improvement td { background: #e8f5e
 tr.environment_change td { background: #f3e5f5; }
 pre { background: #f6f8fa; padding: 0.5em; font-size: 0.85em; }
 figure { margin: 1em 0; }
+.summary li { margin: 0.3em 0; }
+.small { display: flex; flex-wrap: wrap; gap: 0.5em; }
+.small figure { margin: 0; font-size: 0.75em; }
 """
+
+
+def _summary(verdicts: list[Verdict]) -> str:
+    """What changed, in words, grouped by the commit range that holds the change."""
+    if not verdicts:
+        return "<p>Nothing changed beyond each series' noise.</p>"
+    by_range: dict[str, list[Verdict]] = {}
+    for verdict in verdicts:
+        commits = f"{verdict.last_good_commit[:10]}..{verdict.commit[:10]}" \
+            if verdict.last_good_commit else verdict.commit[:10]
+        by_range.setdefault(commits, []).append(verdict)
+    parts = ['<div class="summary"><h2>What changed</h2>']
+    for commits, found in by_range.items():
+        parts.append(f"<h3>Commits {html.escape(commits)}</h3><ul>")
+        for verdict in found:
+            unit = f" {verdict.unit}" if verdict.unit else ""
+            pct = f"{verdict.change_pct:+.1f} %" if verdict.change_pct is not None else "a change"
+            parts.append(
+                f"<li><b>{html.escape(KIND_LABELS.get(verdict.kind, verdict.kind.value))}</b> "
+                f"of {html.escape(verdict.test)} · {html.escape(verdict.metric)}: {pct} "
+                f"({number(verdict.baseline)} → {number(verdict.value)}{html.escape(unit)}), "
+                f"{'confirmed by later runs' if verdict.confirmed else 'not yet confirmed'}; "
+                f"confidence {verdict.confidence:.2f}: the chance that noise alone made this "
+                f"shift is {_chance(verdict.confidence)}; the detector "
+                f"reports shifts from {number(verdict.min_detectable_change)}{html.escape(unit)}"
+                "</li>")
+        parts.append("</ul>")
+    parts.append(f"<p><small>{html.escape(CONFIDENCE_NOTE)}</small></p></div>")
+    return "".join(parts)
+
+
+def _chance(confidence: float) -> str:
+    """1 - confidence in words: '3 %', or 'under 0.1 %'."""
+    chance = max(0.0, 1.0 - confidence) * 100
+    return "under 0.1 %" if chance < 0.1 else f"{chance:.2g} %"
+
+
+def _figure(series: Series, verdicts: list[Verdict], large: bool) -> str:
+    png = base64.b64encode(trend_png(series, verdicts, large=large)).decode()
+    label = html.escape(f"{series.test} · {series.metric}")
+    return (f'<figure><img alt="{label}" src="data:image/png;base64,{png}">'
+            f"<figcaption>{label}</figcaption></figure>")
 
 
 def _table(verdicts: list[Verdict]) -> str:
@@ -45,19 +91,24 @@ def render_html(series_list: list[Series], verdicts: list[Verdict],
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{html.escape(headline(verdicts, len(series_list)))}</p>",
-        _table(verdicts) if verdicts else "<p>No changes beyond each series' noise.</p>",
+        _summary(verdicts),
+        _table(verdicts) if verdicts else "",
     ]
     for verdict in verdicts:
         if verdict.repro and verdict.is_regression:
             parts.append(f"<h3>Reproduce {html.escape(verdict.test)} · "
                          f"{html.escape(verdict.metric)}</h3>"
                          f"<pre>{html.escape(verdict.repro)}</pre>")
-    parts.append("<h2>Trends</h2>")
-    for series in ordered:
-        png = base64.b64encode(trend_png(series, by_series.get((series.test, series.metric), [])))
-        label = html.escape(f"{series.test} · {series.metric}")
-        parts.append(f'<figure><img alt="{label}" src="data:image/png;base64,{png.decode()}">'
-                     f"<figcaption>{label}</figcaption></figure>")
+    changed = [s for s in ordered if (s.test, s.metric) in by_series]
+    steady = [s for s in ordered if (s.test, s.metric) not in by_series]
+    if changed:
+        parts.append("<h2>Changed series</h2>")
+        parts.extend(_figure(s, by_series[(s.test, s.metric)], True) for s in changed)
+    if steady:
+        parts.append(f"<details><summary>{len(steady)} unchanged series</summary>"
+                     '<div class="small">')
+        parts.extend(_figure(s, [], False) for s in steady)
+        parts.append("</div></details>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

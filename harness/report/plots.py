@@ -14,15 +14,19 @@ _COLOURS = {
 }
 
 
-def trend_png(series: Series, verdicts: list[Verdict]) -> bytes:
+MAX_COMMIT_LABELS = 16
+
+
+def trend_png(series: Series, verdicts: list[Verdict], large: bool = True) -> bytes:
     """A PNG of the series over runs: one colour per environment, change points as vertical
-    lines (red regression, green improvement, purple environment), outliers circled."""
+    lines (red regression, green improvement, purple environment), outliers circled; the x
+    axis labelled with commits. `large` for a changed series, small for a steady one."""
     import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
 
     matplotlib.use("Agg")
     from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
 
-    figure, axes = pyplot.subplots(figsize=(8, 2.8), dpi=90)
+    figure, axes = pyplot.subplots(figsize=(10, 3.2) if large else (4.2, 1.8), dpi=90)
     try:
         position = {point.run_index: number for number, point in enumerate(series.points)}
         for segment in series.segments():
@@ -43,9 +47,9 @@ def trend_png(series: Series, verdicts: list[Verdict]) -> bytes:
                               xycoords=("data", "axes fraction"), xytext=(3, -10),
                               textcoords="offset points", fontsize=7, color=colour)
         unit = f" ({series.unit})" if series.unit else ""
-        axes.set_title(f"{series.test} · {series.metric}", fontsize=9)
-        axes.set_xlabel("run")
-        axes.set_ylabel(f"{series.metric}{unit}", fontsize=8)
+        axes.set_title(f"{series.test} · {series.metric}", fontsize=9 if large else 7)
+        _commit_axis(axes, [point.commit for point in series.points], large)
+        axes.set_ylabel(f"{series.metric}{unit}", fontsize=8 if large else 6)
         if len(series.segments()) > 1:
             axes.legend(fontsize=7)
         figure.tight_layout()
@@ -54,3 +58,15 @@ def trend_png(series: Series, verdicts: list[Verdict]) -> bytes:
         return buffer.getvalue()
     finally:
         pyplot.close(figure)
+
+
+def _commit_axis(axes, commits: list[str], large: bool) -> None:
+    """Ticks at runs, labelled with their short commits (every n-th one when many)."""
+    step = max(1, -(-len(commits) // (MAX_COMMIT_LABELS if large else 4)))
+    ticks = list(range(0, len(commits), step))
+    axes.set_xticks(ticks, [commits[tick][:8] or "-" for tick in ticks],
+                    rotation=30 if large else 0, ha="right" if large else "center",
+                    fontsize=7 if large else 6)
+    axes.set_xlim(-0.5, max(len(commits) - 0.5, 0.5))
+    axes.set_xlabel("commit (oldest run left)", fontsize=8 if large else 6)
+    axes.tick_params(axis="y", labelsize=7 if large else 6)

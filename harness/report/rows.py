@@ -40,7 +40,7 @@ def cells(verdict: Verdict) -> tuple[str, ...]:
         commits,
         f"{pct} ({verdict.change_abs:+.4g}{unit})",
         f"{number(verdict.baseline)} → {number(verdict.value)}{unit}",
-        f"{number(verdict.noise)} ({number(verdict.min_detectable_change)})",
+        f"{number(verdict.noise)}{unit} ({number(verdict.min_detectable_change)}{unit})",
         f"{verdict.confidence:.2f}",
     )
 

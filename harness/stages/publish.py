@@ -73,17 +73,19 @@ def chunks(sizes: Sequence[int], limit: int) -> Iterator[slice]:
 
 
 def publish_runs(store: Store, target: PublishTarget, runs: Sequence[Run],
-                 report: Callable[[str], None] = lambda _line: None) -> PublishResult:
+                 report: Callable[[str], None] = lambda _line: None,
+                 commit_url: str = "") -> PublishResult:
     """Publish `runs` (oldest first) in batches that fit one write, and bring the verdicts'
     cells and rows up to date with the last batch (with none: alone). A run is marked
     published, and a mark recorded, only after the write that holds it succeeded.
 
+    Commit cells link to `commit_url` (a template with `{sha}`; "" for none).
     Raises PublishError on failure: runs of the failing batch and after it stay unpublished.
     """
-    state = _ViewState.read(store, target.name)
+    state = _ViewState.read(store, target.name, commit_url)
     collector = RecordsCollector(store)
-    sizes = [len(collector.measurements(run.run_id)) * 20 + 20 for run in runs]
-    parts = list(chunks(sizes, target.max_cells_per_write)) or [slice(0, 0)]
+    parts = list(chunks([len(collector.measurements(run.run_id)) * 20 + 20 for run in runs],
+                        target.max_cells_per_write)) or [slice(0, 0)]
     done, content = 0, build_content([])
     for number, part in enumerate(parts):
         batch = collector.collect(runs[part])
@@ -108,15 +110,16 @@ class _ViewState:
     published: set[str]
     dates: dict[str, datetime]
     now: datetime
+    commit_url: str = ""
 
     @classmethod
-    def read(cls, store: Store, target: str) -> _ViewState:
+    def read(cls, store: Store, target: str, commit_url: str = "") -> _ViewState:
         """Read it from the store."""
         timeline = store.runs(newest_first=False)
         unpublished = {run.run_id for run in store.unpublished_runs(target)}
         return cls(store.verdicts(), store.published_marks(target),
                    {run.run_id for run in timeline} - unpublished,
-                   {run.run_id: run.started_at for run in timeline}, utc_now())
+                   {run.run_id: run.started_at for run in timeline}, utc_now(), commit_url)
 
     def plan(self, batch: list[RunRecords], last: bool
              ) -> tuple[SheetContent, dict[str, str | None]]:
@@ -125,7 +128,7 @@ class _ViewState:
         new = {records.run.run_id for records in batch}
         view = plan_view(self.verdicts, self.shown, self.published, new, self.dates, self.now)
         content = build_content(batch, view.flags, view.regressions if last else (),
-                                view.restyle if last else ())
+                                view.restyle if last else (), self.commit_url)
         marks = {item: digest for item, digest in view.marks.items()
                  if last or item.split("\0")[1] in new}
         return content, marks
@@ -145,11 +148,12 @@ def publish(store: Store, settings: Settings, runs: Sequence[Run] | None = None,
             report: Callable[[str], None] = lambda _line: None) -> PublishResult:
     """Publish `runs` (default: every run not yet in the target) and the verdicts' state."""
     target = make_target(settings)
+    commit_url = publish_settings(settings).commit_url
     chosen = store.unpublished_runs(target.name) if runs is None else [
         run for run in runs if run.run_id in
         {r.run_id for r in store.unpublished_runs(target.name)}]
     try:
-        return publish_runs(store, target, chosen, report)
+        return publish_runs(store, target, chosen, report, commit_url)
     except PublishError as error:
         left = len(store.unpublished_runs(target.name))
         raise CommandError(

@@ -17,6 +17,7 @@ from harness.publish.layout import (
     REGRESSIONS_TAB,
     RUNS_TAB,
     SUMMARY_TAB,
+    find_column,
     metric_column,
     row_key,
 )
@@ -158,7 +159,8 @@ def _coloured(server: SheetsServer, key: str, item: StoredVerdict) -> bool:
     """Whether the verdict's Summary cell shows in the regression colour."""
     values = server.values(key, SUMMARY_TAB)
     header = values[0]
-    column = header.index(metric_column(item.verdict.test, item.verdict.metric))
+    column = find_column(header, metric_column(item.verdict.test, item.verdict.metric))
+    assert column is not None, header
     row = next(number for number, row in enumerate(values) if item.verdict.run_id in row)
     cell = server.cell(key, SUMMARY_TAB, row, column)
     return (cell.get("f") or {}).get("backgroundColor") == color(FILLS["regression"])

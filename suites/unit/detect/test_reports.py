@@ -62,4 +62,7 @@ def test_html_is_self_contained_with_table_and_one_plot_per_metric(tmp_path) -> 
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
     assert "regression" in parser.cells and "environment change" in parser.cells
+    page = path.read_text(encoding="utf-8")
+    assert page.index("What changed") < page.index("<table>") < page.index("<img ")
+    assert "chance that noise alone made this shift" in page
     assert "http" not in path.read_text(encoding="utf-8").replace("http-equiv", "")

@@ -59,8 +59,8 @@ def test_detection_flags_colour_summary_cells():
     records = _records(3, {"acc": 0.9})
     mark = layout.Mark("outlier", "one run off")
     row = layout.summary_row(records, {("run3", "suites/t.py::test_x", "acc"): mark})
-    assert row.metrics["t.py::test_x · acc"].flag == "outlier"
-    assert row.metrics["t.py::test_x · acc"].note == "one run off"
+    assert row.metrics["test_x · acc"].flag == "outlier"
+    assert row.metrics["test_x · acc"].note == "one run off"
 
 
 def test_summary_rows_are_inserted_newest_first():
@@ -75,9 +75,9 @@ def test_summary_header_keeps_existing_columns_in_place():
     old = [*layout.SUMMARY_FIXED, "z.py::t · m"]
     row = layout.summary_row(_records(1, {"acc": 1.0}))
     header = layout.summary_header(old, [row])
-    assert header[: len(old)] == old and header[-1] == "t.py::test_x · acc"
+    assert header[: len(old)] == old and header[-2:] == ["test_x · acc", "test_x · acc · Δ%"]
     cells = layout.summary_cells(row, header)
-    assert cells[len(old) - 1].value is None and cells[-1].value == 1.0
+    assert cells[len(old) - 1].value is None and cells[-2].value == 1.0
 
 
 def test_regression_rows_come_from_simple_dicts():
@@ -95,3 +95,54 @@ def test_measurement_status_is_kept():
     records = RunRecords(_run(1), (Measurement("run1", "t", "m", None,
                                                status=MeasurementStatus.INVALID),))
     assert layout.runs_rows(records)[0].cells[11].value == "invalid"
+
+
+@pytest.mark.parametrize("value, shown", [
+    (3594.453433, "3,594"), (123.456, "123.5"), (12.3456, "12.35"), (0.51234, "0.512"),
+    (0.012345, "0.0123"), (0.00012345, "1.23E-04"), (0.0, "0.00"), (-2.5, "-2.50"),
+])
+def test_numbers_show_three_to_four_significant_digits(value, shown):
+    assert layout.Cell(value, "number").shown == shown
+
+
+def test_summary_headers_drop_the_test_path_and_carry_the_unit_and_change():
+    records = RunRecords(_run(2), (Measurement("run2", "suites/integration/test_models.py::"
+                                               "test_train[resnet]", "top1", 71.0, "%"),),
+                         {("suites/integration/test_models.py::test_train[resnet]", "top1"):
+                          70.0})
+    row = layout.summary_row(records)
+    assert list(row.metrics) == ["test_train[resnet] · top1 (%)",
+                                 "test_train[resnet] · top1 (%) · Δ%"]
+    delta = row.metrics["test_train[resnet] · top1 (%) · Δ%"]
+    assert delta.shown == "+1.4%" and delta.number_format == layout.CHANGE_FORMAT
+    header = layout.summary_header([], [row])
+    assert layout.find_column(header, layout.metric_column(
+        "suites/integration/test_models.py::test_train[resnet]", "top1")) == 6
+
+
+def test_widths_fit_every_cell_and_the_longest_header_word():
+    cells = [layout.Cell(3594.45, "number"), layout.date(T0), layout.text("x")]
+    widths = layout.fitted_widths(["v", "date", "test_train[resnet] · top1 (%)"], [cells],
+                                  wrap_from=2)
+    assert widths[0] >= len("3,594") + 1 and widths[1] >= len("2026-01-01 00:00") + 1
+    assert len("test_train[resnet]") < widths[2] < len("test_train[resnet] · top1 (%)")
+
+
+@pytest.mark.parametrize("remote", [
+    "git@github.com:owner/repo.git", "https://github.com/owner/repo",
+    "https://github.com/owner/repo.git", "https://user:token@github.com/owner/repo.git"])
+def test_commit_links_come_from_a_github_remote(remote):
+    # pylint: disable=import-outside-toplevel
+    from harness.publish.settings import commit_url_from_remote
+
+    template = commit_url_from_remote(remote)
+    assert template == "https://github.com/owner/repo/commit/{sha}"
+    assert layout.commit_link(template, "abc123") == "https://github.com/owner/repo/commit/abc123"
+
+
+def test_no_commit_link_when_unknown():
+    # pylint: disable=import-outside-toplevel
+    from harness.publish.settings import commit_url_from_remote
+
+    assert commit_url_from_remote("/srv/git/repo.git") == ""
+    assert layout.commit_link("", "abc") is None and layout.commit_link("x/{sha}", "") is None

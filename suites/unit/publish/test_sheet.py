@@ -33,6 +33,7 @@ def _plain(value):
 def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, capsys,
                                                       monkeypatch):
     add_runs(store, 3, metrics=5, drift=0.1)
+    monkeypatch.setenv("HARNESS_COMMIT_URL", "https://git.example/c/{sha}")
     assert main(["--store", "results.db", "sync"]) == 0
     out = capsys.readouterr().out
     assert f"https://docs.google.com/spreadsheets/d/{sheet_env}" in out and "[3/3]" in out
@@ -53,6 +54,24 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     assert flagged["v"] == "improvement"
     assert flagged["f"]["backgroundColor"]["green"] > flagged["f"]["backgroundColor"]["red"]
     assert server.cell(sheet_env, RUNS_TAB, 1, 1)["f"]["numberFormat"]["type"] == "DATE_TIME"
+    _assert_same_formats_widths_and_links(server, sheet_env, book[SUMMARY_TAB])
+
+
+def _assert_same_formats_widths_and_links(server, key, summary) -> None:
+    """Number formats, commit links and fitted widths are the same on both targets."""
+    header = [cell.value for cell in summary[1]]
+    for column, name in enumerate(header):
+        cell = summary.cell(row=2, column=column + 1)
+        found = server.cell(key, SUMMARY_TAB, 1, column) or {}
+        if isinstance(cell.value, float):
+            assert found["f"]["numberFormat"]["pattern"] == cell.number_format, name
+        pixels = server.sheet(key, SUMMARY_TAB).column_pixels[column]
+        letter = summary.cell(row=1, column=column + 1).column_letter
+        assert summary.column_dimensions[letter].width * 8 == pytest.approx(pixels, abs=8), name
+    commit = summary.cell(row=2, column=header.index("commit") + 1)
+    link = server.cell(key, SUMMARY_TAB, 1, header.index("commit"))["f"]["textFormat"]["link"]
+    assert commit.hyperlink.target == link["uri"] and link["uri"].startswith(
+        "https://git.example/c/")
 
 
 @pytest.mark.parametrize("metrics", [1, 50, 500])

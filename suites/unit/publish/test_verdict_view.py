@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from harness.cli import main
-from harness.publish.layout import FILLS, REGRESSIONS_HEADER, metric_column
+from harness.publish.layout import FILLS, REGRESSIONS_HEADER, find_column, metric_column
 from harness.publish.sheet_plan import color
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 
@@ -101,7 +101,7 @@ def summary_cell(book, run_id: str, test: str = TEST):
     sheet = book["Summary"]
     header = [cell.value for cell in sheet[1]]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[5].value == run_id)
-    return row[header.index(metric_column(test, METRIC))]
+    return row[find_column(header, metric_column(test, METRIC))]
 
 
 def fill(cell) -> str | None:
@@ -202,7 +202,7 @@ def test_the_local_sheets_server_shows_the_same_lifecycle(store, sheet_env, serv
     values = server.values(sheet_env, "Summary")
     header, rows = values[0], values[1:]
     row = next(index for index, r in enumerate(rows, start=1) if r[5] == "night030")
-    cell = server.cell(sheet_env, "Summary", row, header.index(metric_column(TEST, METRIC)))
+    cell = server.cell(sheet_env, "Summary", row, find_column(header, metric_column(TEST, METRIC)))
     assert cell["f"]["backgroundColor"] == color(FILLS["regression"])
     assert "regression confirmed" in cell["n"]
     found = server.values(sheet_env, "Regressions")

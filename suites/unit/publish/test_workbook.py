@@ -15,11 +15,11 @@ from harness.cli import main
 from harness.publish.layout import (
     DATE_FORMAT,
     FILLS,
-    NUMBER_FORMAT,
     REGRESSIONS_HEADER,
     RUNS_HEADER,
     STYLES,
     SUMMARY_FIXED,
+    number_format,
 )
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.testing.fixtures import T0, add_runs
@@ -50,11 +50,12 @@ def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, capsys):
     assert runs["A1"].font.bold and runs.freeze_panes == "B2"
     assert summary.freeze_panes == "C2" and book["Regressions"].freeze_panes == "B2"
     assert runs.max_row == 1 + 2 * 4
-    assert runs["B2"].number_format == DATE_FORMAT and runs["I2"].number_format == NUMBER_FORMAT
+    assert runs["B2"].number_format == DATE_FORMAT
+    assert runs["I2"].number_format == number_format(1.0)
     assert runs["I2"].value == 1.0
 
     header = [c.value for c in summary[1]]
-    assert header[:6] == list(SUMMARY_FIXED) and len(header) == 6 + 4
+    assert header[:6] == list(SUMMARY_FIXED) and len(header) == 6 + 2 * 4  # value, change
     newest, oldest = summary[2], summary[3]
     assert newest[0].value > oldest[0].value  # newest first
     assert newest[2].value == "Change number 1"

@@ -1,0 +1,67 @@
+"""The workbook as a person reads it: rendered by LibreOffice headless, its text read back.
+
+Skips when LibreOffice is not installed, unless HARNESS_REQUIRE_RENDER=1 (CI), then fails.
+Widths are measured in Calibri's metrics: install Carlito (fonts-crosextra-carlito).
+"""
+
+# pylint: disable=missing-function-docstring  # test names state the behaviour checked
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+
+from harness.publish.layout import REGRESSIONS_TAB, SUMMARY_TAB, Cell, header_lines
+from harness.testing import render
+
+
+@pytest.fixture(name="rendered")
+def fixture_rendered(tmp_path):
+    if render.soffice() is None or shutil.which("pdftotext") is None:
+        if os.environ.get("HARNESS_REQUIRE_RENDER") == "1":
+            pytest.fail("HARNESS_REQUIRE_RENDER=1 but soffice or pdftotext is missing")
+        pytest.skip("LibreOffice (soffice) and poppler-utils (pdftotext) are not installed")
+    workbook = render.demo_workbook(tmp_path)
+    text = render.pdf_text(render.to_pdf(workbook, tmp_path))
+    return load_workbook(workbook), text
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_rendered_workbook_shows_no_hashes_and_every_summary_header_whole(rendered):
+    book, text = rendered
+    assert "###" not in text
+    squeezed = _squeezed(text)
+    header = [str(cell.value) for cell in book[SUMMARY_TAB][1]]
+    for name in header:
+        words = name.split()
+        # A wrapped header shows each of its words whole, in order, within its column.
+        assert all(word in text for word in words), name
+        assert _squeezed(name) in squeezed or all(w in squeezed for w in words), name
+    # The header row is tall enough for its wrapped lines (else they spill into the data).
+    sheet = book[SUMMARY_TAB]
+    widths = [int(sheet.column_dimensions[c.column_letter].width) - 1 for c in sheet[1]]
+    assert sheet.row_dimensions[1].height >= 15 * header_lines(header, widths) > 15
+
+
+def test_rendered_summary_shows_every_number_with_its_significant_digits(rendered):
+    book, text = rendered
+    for row in book[SUMMARY_TAB].iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, float):
+                kind = "change" if "%" in cell.number_format and '"' in cell.number_format \
+                    else "number"
+                assert Cell(cell.value, kind).shown in text, (cell.coordinate, cell.value)
+
+
+def test_rendered_regressions_tab_shows_every_commit_range_whole(rendered):
+    book, text = rendered
+    rows = list(book[REGRESSIONS_TAB].iter_rows(min_row=1, values_only=True))
+    column = rows[0].index("suspect_commits")
+    ranges = {row[column] for row in rows[1:] if row[column]}
+    assert ranges and all(commits in text for commits in ranges)
