@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from rich.console import Console
 
@@ -12,8 +13,12 @@ from harness.records import Run
 def console() -> Console:
     """A console for tables of test ids: no markup (`[vit]` in a test id is text, not a
     style), and a sensible width when not attached to a terminal (COLUMNS wins if set)."""
-    chosen = Console().is_terminal or os.environ.get("COLUMNS", "").isdigit()
-    return Console(width=None if chosen else 160, markup=False, highlight=False)
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit():
+        width: int | None = int(columns)
+    else:
+        width = None if sys.stdout.isatty() else 160
+    return Console(width=width, markup=False, highlight=False)
 
 
 def format_value(value: float | None) -> str:

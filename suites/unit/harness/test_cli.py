@@ -38,7 +38,8 @@ def seeded_store(path) -> str:
     return str(path)
 
 
-def test_show_prints_short_commit_then_every_metric(tmp_path, capsys):
+def test_show_prints_short_commit_then_every_metric(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # a wide terminal (xdist workers say 80)
     store = seeded_store(tmp_path / "r.db")
     assert main(["--store", store, "show"]) == 0
     out = capsys.readouterr().out

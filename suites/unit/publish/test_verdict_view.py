@@ -152,7 +152,9 @@ def test_a_retracted_verdict_loses_its_colour(store, slack):
 
 
 @pytest.mark.usefixtures("workdir")
-def test_expected_stops_failing_keeps_its_note_and_invalid_counts_in_stats(store, capsys):
+def test_expected_stops_failing_keeps_its_note_and_invalid_counts_in_stats(store, capsys,
+                                                                          monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # a wide terminal (xdist workers say 80)
     history(store)
     night(store, 30, {TEST: 26.0, OTHER: 30.0})
     assert main(["--store", "results.db", "check"]) == 0
