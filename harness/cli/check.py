@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from harness.cli.output import console
+from harness.cli.output import console, verdict_table
 from harness.cli.results import open_existing
 from harness.errors import EXIT_FINDING, EXIT_OK, CommandError
 from harness.records import StoredVerdict
@@ -73,11 +73,8 @@ NARROW_TERMINAL = 140  # columns below which verdicts print as blocks, not a tab
 
 
 def _print_table(result, only_news: bool) -> None:
-    # pylint: disable=import-outside-toplevel  # rich tables only when printing
-    from rich.table import Table
-
-    from harness.report.rows import (CHANGE_WORDS, CONFIDENCE_NOTE, STORED_COLUMNS,
-                                     stored_cells, stored_headline)
+    # pylint: disable=import-outside-toplevel  # rows only when printing
+    from harness.report.rows import CHANGE_WORDS, CONFIDENCE_NOTE, stored_headline
 
     out = console()
     out.print(stored_headline(list(result.verdicts), len(result.series)))
@@ -96,12 +93,7 @@ def _print_table(result, only_news: bool) -> None:
         _print_blocks(out, shown)
         out.print(CONFIDENCE_NOTE, soft_wrap=True)
     elif shown:
-        table = Table()
-        for column in STORED_COLUMNS:
-            table.add_column(column, overflow="fold")
-        for item in shown:
-            table.add_row(*stored_cells(item))
-        out.print(table)
+        out.print(verdict_table(shown))
         out.print(CONFIDENCE_NOTE, soft_wrap=True)
 
 

@@ -21,6 +21,21 @@ def console() -> Console:
     return Console(width=width, markup=False, highlight=False)
 
 
+def verdict_table(items):
+    """A rich table of stored verdicts (report.rows.STORED_COLUMNS), ids folded, never cut."""
+    # pylint: disable=import-outside-toplevel  # rich tables and rows only when printing
+    from rich.table import Table
+
+    from harness.report.rows import STORED_COLUMNS, stored_cells
+
+    table = Table()
+    for column in STORED_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for item in items:
+        table.add_row(*stored_cells(item))
+    return table
+
+
 def format_value(value: float | None) -> str:
     """A compact, readable number; '-' for a missing (invalid) value."""
     if value is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli.output import console
+from harness.cli.output import console, verdict_table
 from harness.cli.results import open_existing
 from harness.errors import EXIT_OK
 from harness.records import TriageState
@@ -44,11 +44,6 @@ def register(subparsers) -> None:
 
 
 def _list(store, show_all: bool) -> int:
-    # pylint: disable=import-outside-toplevel  # rich tables only when printing
-    from rich.table import Table
-
-    from harness.report.rows import STORED_COLUMNS, stored_cells
-
     items = [item for item in store.verdicts() if show_all or item.is_open]
     items.sort(key=lambda item: (item.triaged(), not item.verdict.is_regression,
                                  item.first_seen_at))
@@ -56,12 +51,7 @@ def _list(store, show_all: bool) -> int:
     if not items:
         out.print("No verdicts yet." if show_all else "No open verdicts.")
         return EXIT_OK
-    table = Table()
-    for column in STORED_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for item in items:
-        table.add_row(*stored_cells(item))
-    out.print(table)
+    out.print(verdict_table(items))
     untriaged = sum(not item.triaged() for item in items)
     out.print(f"{len(items)} verdict(s), {untriaged} untriaged. Triage one: harness triage "
               "expected KEY --note WHY")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -13,42 +11,9 @@ from harness.cli import main
 from harness.detect import detect
 from harness.records import StoredVerdict, VerdictState, utc_now
 from harness.store import Store
+from harness.testing.slack_receiver import SlackReceiver
 
 from .helpers import fill_store, make_series
-
-
-class Receiver:
-    """A webhook endpoint answering with scripted status codes, recording what it got."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses, self.bodies = list(statuses), []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            """Answers POSTs with the next scripted status."""
-
-            def do_POST(self):  # pylint: disable=invalid-name  # http.server's naming
-                """Record the JSON body, reply with the scripted status."""
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.bodies.append(json.loads(body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *_args):
-                """Keep test output quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/s3cr3t"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        """Stop serving and free the port."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(name="alerts")
@@ -61,7 +26,7 @@ def _alerts():
 
 
 def test_grouped_alert_arrives_after_500_and_429(alerts) -> None:
-    receiver = Receiver([500, 429])
+    receiver = SlackReceiver([500, 429])
     try:
         webhook = SlackWebhook(receiver.url, backoff=0.01)
         assert len(alerts) == 2  # one test, one run: one section
@@ -76,7 +41,7 @@ def test_grouped_alert_arrives_after_500_and_429(alerts) -> None:
 
 def test_the_url_never_appears_in_errors_reprs_or_output(alerts, monkeypatch, capsys,
                                                          tmp_path) -> None:
-    receiver = Receiver([500, 500, 500, 403])
+    receiver = SlackReceiver([500, 500, 500, 403])
     try:
         webhook = SlackWebhook(receiver.url, attempts=3, backoff=0.01)
         with pytest.raises(AlertError) as caught:

@@ -5,11 +5,8 @@ a later night confirms, retracts or a person triages shows on earlier rows too."
 from __future__ import annotations
 
 import hashlib
-import json
 import random
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from openpyxl import load_workbook
@@ -18,40 +15,11 @@ from harness.cli import main
 from harness.publish.layout import FILLS, REGRESSIONS_HEADER, find_column, metric_column
 from harness.publish.sheet_plan import color
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
+from harness.testing.slack_receiver import SlackReceiver
 
 TEST, METRIC = "suites/integration/test_models.py::test_train[resnet]", "step_ms"
 OTHER = "suites/integration/test_models.py::test_eval[resnet]"
 ORIGIN = datetime(2026, 3, 1, tzinfo=timezone.utc)
-
-
-class SlackReceiver:
-    """A local incoming-webhook endpoint that keeps every message it was sent."""
-
-    def __init__(self) -> None:
-        bodies: list[dict] = []
-        self.bodies = bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            """Store the JSON body, answer 200."""
-
-            def do_POST(self):  # pylint: disable=invalid-name  # the http.server API
-                """Keep the message."""
-                bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *_args):
-                """Keep test output quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T/B/secret"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(name="slack")
