@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from harness.cli.output import console, verdict_table
+from harness.cli.output import console, print_verdicts
 from harness.cli.results import open_existing
 from harness.errors import EXIT_FINDING, EXIT_OK, CommandError
 from harness.records import StoredVerdict
@@ -69,7 +69,6 @@ def _json_line(item: StoredVerdict) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-NARROW_TERMINAL = 140  # columns below which verdicts print as blocks, not a table
 
 
 def _print_table(result, only_news: bool) -> None:
@@ -89,11 +88,8 @@ def _print_table(result, only_news: bool) -> None:
     elif only_news:
         out.print("Nothing changed since the last check.")
     _print_notes(out, result)
-    if shown and out.width < NARROW_TERMINAL:
-        _print_blocks(out, shown)
-        out.print(CONFIDENCE_NOTE, soft_wrap=True)
-    elif shown:
-        out.print(verdict_table(shown))
+    if shown:
+        print_verdicts(out, shown)
         out.print(CONFIDENCE_NOTE, soft_wrap=True)
 
 
@@ -109,21 +105,6 @@ def _print_notes(out, result) -> None:
         out.print(f"environmental drift (same commit {verdict.commit[:10]}, not a regression): "
                   f"{verdict.test} {verdict.metric} moved {verdict.change_pct or 0:+.1f} % "
                   f"across runs {', '.join(run[:8] for run in verdict.runs)}", soft_wrap=True)
-
-
-def _print_blocks(out, shown) -> None:
-    """Eleven columns do not fit a narrow terminal: one block per verdict, every value whole
-    on its own line (a table would fold test ids into unreadable slivers)."""
-    # pylint: disable=import-outside-toplevel  # with the table's imports
-    from harness.report.rows import STORED_COLUMNS, stored_cells
-
-    for item in shown:
-        values = dict(zip(STORED_COLUMNS, stored_cells(item)))
-        out.print(f"\n{values.pop('kind')} {values.pop('state')} (verdict {values.pop('key')})",
-                  soft_wrap=True)
-        for column, value in values.items():
-            if value:
-                out.print(f"  {column}: {value}", soft_wrap=True)
 
 
 def _write_reports(args: argparse.Namespace, result) -> None:

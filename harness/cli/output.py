@@ -21,19 +21,37 @@ def console() -> Console:
     return Console(width=width, markup=False, highlight=False)
 
 
-def verdict_table(items):
-    """A rich table of stored verdicts (report.rows.STORED_COLUMNS), ids folded, never cut."""
+NARROW_TERMINAL = 200  # columns below which verdicts print as blocks: the table needs ~200
+
+
+def print_verdicts(out: Console, items) -> None:
+    """Stored verdicts (report.rows.STORED_COLUMNS): a table on a wide terminal; on a narrow
+    one a block per verdict, every value whole on its own line (eleven columns would fold
+    test ids into unreadable slivers)."""
     # pylint: disable=import-outside-toplevel  # rich tables and rows only when printing
     from rich.table import Table
 
     from harness.report.rows import STORED_COLUMNS, stored_cells
 
+    if out.width < NARROW_TERMINAL:
+        for item in items:
+            values = dict(zip(STORED_COLUMNS, stored_cells(item)))
+            out.print(f"\n{values.pop('kind')} {values.pop('state')} "
+                      f"(verdict {values.pop('key')})", soft_wrap=True)
+            for column, value in values.items():
+                if value:
+                    out.print(f"  {column}: {value}", soft_wrap=True)
+        return
+    rows = [stored_cells(item) for item in items]
     table = Table()
-    for column in STORED_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for item in items:
-        table.add_row(*stored_cells(item))
-    return table
+    for index, column in enumerate(STORED_COLUMNS):
+        # Test ids and commit ranges are what a reader scans for: keep them whole if they fit.
+        whole = min(max(len(row[index]) for row in rows), 64) if column in ("test", "commit") \
+            else None
+        table.add_column(column, overflow="fold", min_width=whole)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def format_value(value: float | None) -> str:

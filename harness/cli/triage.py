@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli.output import console, verdict_table
+from harness.cli.output import console, print_verdicts
 from harness.cli.results import open_existing
 from harness.errors import EXIT_OK
 from harness.records import TriageState
@@ -51,7 +51,7 @@ def _list(store, show_all: bool) -> int:
     if not items:
         out.print("No verdicts yet." if show_all else "No open verdicts.")
         return EXIT_OK
-    out.print(verdict_table(items))
+    print_verdicts(out, items)
     untriaged = sum(not item.triaged() for item in items)
     out.print(f"{len(items)} verdict(s), {untriaged} untriaged. Triage one: harness triage "
               "expected KEY --note WHY")

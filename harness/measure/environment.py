@@ -26,17 +26,17 @@ import subprocess
 from pathlib import Path
 
 from harness.records import Environment
-from harness.settings import resolve
+from harness.settings import Settings, resolve
 
-def testbed() -> str:
+def testbed(settings: Settings | None = None) -> str:
     """The testbed's name in the fingerprint: the `testbed` setting, else the host name."""
-    return str(resolve().testbed) or socket.gethostname()
+    return str((settings or resolve()).testbed) or socket.gethostname()
 
 
-def image_digest() -> str:
+def image_digest(settings: Settings | None = None) -> str:
     """The digest that identifies the software image: its dependency layers' digest
     (HARNESS_DEPS_DIGEST), else the whole image's (HARNESS_IMAGE_DIGEST), else ''."""
-    return str(resolve().image_digest)
+    return str((settings or resolve()).image_digest)
 
 
 def cpu_model() -> str:
@@ -95,13 +95,14 @@ def torch_details() -> dict:
 
 def collect_environment() -> Environment:
     """Everything that makes two runs comparable or not (see records.FINGERPRINT_FIELDS)."""
+    settings = resolve()  # read pyproject once for both identity settings
     return Environment(
         python=platform.python_version(),
         cpu_model=cpu_model(),
-        hostname=testbed(),
+        hostname=testbed(settings),
         platform=f"{platform.system()} {platform.release()} {platform.machine()}",
         ci_url=ci_run_url(),
-        image_digest=image_digest(),
+        image_digest=image_digest(settings),
         **torch_details(),
     )
 

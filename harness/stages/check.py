@@ -73,24 +73,20 @@ def check_store(store: Store, settings: Settings, *, fail_on_unconfirmed: bool =
     detected, drift, needed = _split(series, detect(series, detector_config(settings)))
     positions = {run.run_id: index
                  for index, run in enumerate(store.runs(newest_first=False))}
-    judged = {(s.test, s.metric) for s in series}
-    seen: list[list[Transition]] = []
-    final: list[StoredVerdict] = []
+    seen: list[tuple[list[StoredVerdict], list[Transition]]] = []
 
     def change(stored: list[StoredVerdict]) -> list[StoredVerdict]:
-        transitions = reconcile(detected, stored, positions, now, judged=judged)
-        seen.append(transitions)
-        changed = {t.after.key: t.after for t in transitions}
-        final.extend(changed.get(item.key, item) for item in stored)
-        final.extend(item for key, item in changed.items()
-                     if key not in {s.key for s in stored})
-        return list(changed.values())
+        transitions = reconcile(detected, stored, positions, now,
+                                judged={(s.test, s.metric) for s in series})
+        seen.append((stored, transitions))
+        return [t.after for t in transitions]
 
     store.update_verdicts(change)
-    transitions = seen[-1]
+    stored, transitions = seen[-1]
+    final = {item.key: item for item in stored} | {t.after.key: t.after for t in transitions}
     failing = newly_failing(transitions, now, fail_on_unconfirmed)
-    return CheckResult(tuple(series), tuple(final), tuple(transitions), tuple(failing), drift,
-                       needed)
+    return CheckResult(tuple(series), tuple(final.values()), tuple(transitions), tuple(failing),
+                       drift, needed)
 
 
 def check_imported(series: Sequence[Series], settings: Settings, *,

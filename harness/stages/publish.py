@@ -149,9 +149,9 @@ def publish(store: Store, settings: Settings, runs: Sequence[Run] | None = None,
     """Publish `runs` (default: every run not yet in the target) and the verdicts' state."""
     target = make_target(settings)
     commit_url = publish_settings(settings).commit_url
-    chosen = store.unpublished_runs(target.name) if runs is None else [
-        run for run in runs if run.run_id in
-        {r.run_id for r in store.unpublished_runs(target.name)}]
+    unpublished = store.unpublished_runs(target.name)
+    missing = {run.run_id for run in unpublished}
+    chosen = unpublished if runs is None else [run for run in runs if run.run_id in missing]
     try:
         return publish_runs(store, target, chosen, report, commit_url)
     except PublishError as error:
