@@ -9,8 +9,10 @@ import enum
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
+from typing import Any
 
 
 def utc_now() -> datetime:
@@ -125,8 +127,14 @@ class Run:
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """One value of one metric measured by one test in one run."""
+class Measurement:  # pylint: disable=too-many-instance-attributes  # one stored row
+    """One value of one metric measured by one test in one run.
+
+    `details` is JSON-able evidence beside the value, kept in the store and never compared:
+    `samples` (per-sample correctness of an accuracy, base64 of
+    `harness.detect.mcnemar.pack_correctness`), and whatever the measurement knows of its own
+    noise (rounds, confidence interval, what ended it, CPU time, machine load, GPU clocks).
+    """
 
     run_id: str
     test: str
@@ -136,6 +144,7 @@ class Measurement:
     higher_is_better: bool = True
     status: MeasurementStatus = MeasurementStatus.OK
     recorded_at: datetime = field(default_factory=utc_now)
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def checked(
@@ -146,6 +155,8 @@ class Measurement:
         value: object,
         unit: str = "",
         higher_is_better: bool = True,
+        *,
+        details: Mapping[str, Any] | None = None,
     ) -> Measurement:
         """Build a measurement from any numeric value, marking non-finite ones INVALID.
 
@@ -154,7 +165,8 @@ class Measurement:
         """
         number = as_finite_float(value)
         status = MeasurementStatus.OK if number is not None else MeasurementStatus.INVALID
-        return cls(run_id, test, metric, number, unit, higher_is_better, status)
+        return cls(run_id, test, metric, number, unit, higher_is_better, status,
+                   details=dict(details or {}))
 
 
 def as_finite_float(value: object) -> float | None:

@@ -1,7 +1,7 @@
 """Training arguments, the training loop, single steps and evaluation."""
 
 from backbone.training.args import OPTIMIZERS, TrainArgs
-from backbone.training.loop import StepInfo, TrainResult, evaluate, train
+from backbone.training.loop import StepInfo, TrainResult, evaluate, evaluate_per_sample, train
 from backbone.training.precision import Precision, resolve_precision, use_channels_last
 from backbone.training.steps import (
     TrainingSetup,
@@ -21,6 +21,7 @@ __all__ = [
     "TrainingSetup",
     "eval_step",
     "evaluate",
+    "evaluate_per_sample",
     "make_optimizer",
     "prepare_training",
     "resolve_precision",

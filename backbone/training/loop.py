@@ -133,16 +133,29 @@ def evaluate(
     precision: Precision | None = None,
 ) -> float:
     """Top-1 accuracy of ``model`` on ``data`` (restores the model's train/eval mode)."""
+    correct = evaluate_per_sample(model, data, device, batch_size, precision)
+    return int(correct.sum()) / len(data)
+
+
+def evaluate_per_sample(
+    model: nn.Module,
+    data: ImageSet,
+    device: torch.device | str,
+    batch_size: int = 512,
+    precision: Precision | None = None,
+) -> torch.Tensor:
+    """Whether ``model`` gets each sample of ``data`` right (bool, on the CPU, in data order);
+    its mean is the top-1 accuracy. Restores the model's train/eval mode."""
     if len(data) == 0:
         raise ValueError("cannot evaluate on an empty data set")
     device = torch.device(device)
     was_training = model.training
     model.eval()
-    correct = torch.zeros((), dtype=torch.int64, device=device)
+    hits = []
     try:
         for images, labels in iterate_batches(data.images, data.labels, batch_size):
             logits = eval_step(model, images.to(device), precision)
-            correct += (logits.argmax(dim=1) == labels.to(device)).sum()
+            hits.append((logits.argmax(dim=1) == labels.to(device)).cpu())
     finally:
         model.train(was_training)
-    return int(correct) / len(data)
+    return torch.cat(hits)

@@ -6,9 +6,11 @@ A series is built from the store or from imported files; points carry what a ver
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 
-from harness.records import MeasurementStatus
+from harness.records import Measurement, MeasurementStatus
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,18 @@ def series_from_store(store, tests: set[str] | None = None) -> list[Series]:
             if item.value is None or item.status is not MeasurementStatus.OK:
                 continue
             point = Point(order[run.run_id], run.run_id, run.git.commit, run.env.fingerprint,
-                          float(item.value), run.env.image_digest)
+                          float(item.value), run.env.image_digest, stored_samples(item))
             builder.add(test, metric, point, item.higher_is_better, item.unit)
     return builder.build()
+
+
+def stored_samples(item: Measurement) -> bytes | None:
+    """The packed per-sample correctness a measurement carries in `details["samples"]`
+    (base64), or None when it has none or it is unreadable."""
+    encoded = item.details.get("samples")
+    if not isinstance(encoded, str):
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None

@@ -193,11 +193,14 @@ def harness_seed(request: pytest.FixtureRequest) -> int:
 
 @pytest.fixture
 def metrics(request: pytest.FixtureRequest):
-    """Record accuracy-type values: `metrics.record(name, value, unit, higher_is_better)`."""
+    """Record accuracy-type values: `metrics.record(name, value, unit, higher_is_better)`, and
+    what the test ran with: `metrics.config(args)`."""
     from harness.plugin.fixtures import MetricRecorder
 
     recorder = request.config.stash[RECORDER_KEY]
-    metric_recorder = MetricRecorder(request.node.nodeid, recorder.run_id, recorder.write)
+    metric_recorder = MetricRecorder(
+        request.node.nodeid, recorder.run_id, recorder.write, recorder.write_config
+    )
     yield metric_recorder
     metric_recorder.flush()
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.records import Measurement, Run, RunStatus
@@ -75,6 +74,13 @@ class RunRecorder:
         count = self.store.record(batch)
         self.written += count
         return count
+
+    def write_config(self, test: str, config: Mapping[str, Any]) -> None:
+        """Persist what `test` ran with (its training arguments, model config)."""
+        if not self.enabled:
+            return
+        self.ensure_run()
+        self.store.record_config(self.run_id, test, config)
 
     def finish(self, status: RunStatus) -> bool:
         """Close the run with `status`; False when this process recorded nothing."""

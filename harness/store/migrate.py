@@ -43,9 +43,17 @@ def _add_verdicts(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.verdicts, schema.published_marks])
 
 
+def _add_details_and_configs(conn: Connection) -> None:
+    """Measurements carry their evidence (noise, rounds, per-sample correctness); tests record
+    the configuration they ran with."""
+    conn.execute(text("ALTER TABLE measurements ADD COLUMN details TEXT"))
+    schema.metadata.create_all(conn, tables=[schema.test_configs])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "index measurements by (test, metric) for history reads", _add_series_index),
     Migration(3, "verdicts with lifecycle and triage; published marks", _add_verdicts),
+    Migration(4, "measurement details; test configurations", _add_details_and_configs),
 )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 # Bump with a new step in migrate.MIGRATIONS that upgrades existing stores in place.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -57,6 +57,7 @@ measurements = Table(
     Column("higher_is_better", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("details", Text),  # since v4: JSON evidence beside the value (Measurement.details)
     UniqueConstraint("run_id", "test", "metric", name="uq_measurement"),
     Index("ix_measurements_series", "test", "metric"),  # since v2: history reads
 )
@@ -103,4 +104,15 @@ published_marks = Table(
     Column("item", String(1024), nullable=False),
     Column("digest", String(64), nullable=False),
     UniqueConstraint("target", "item", name="uq_published_mark"),
+)
+
+# Since v4: what each test ran with (training arguments, model config), for `harness diff`.
+test_configs = Table(
+    "test_configs",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=False),
+    Column("test", String(512), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("run_id", "test", name="uq_test_config"),
 )

@@ -6,9 +6,11 @@ Writes are idempotent: a measurement is keyed by (run, test, metric) and a publi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -170,6 +172,7 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
                 "higher_is_better": m.higher_is_better,
                 "status": m.status.value,
                 "recorded_at": m.recorded_at,
+                "details": json.dumps(m.details, sort_keys=True) if m.details else None,
             }
             for m in items
         ]
@@ -180,11 +183,31 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
             index_elements=["run_id", "test", "metric"],
             set_={
                 name: stmt.excluded[name]
-                for name in ("value", "unit", "higher_is_better", "status", "recorded_at")
+                for name in ("value", "unit", "higher_is_better", "status", "recorded_at",
+                             "details")
             },
         )
         self._write(lambda conn: conn.execute(stmt, rows))
         return len(rows)
+
+    def record_config(self, run_id: str, test: str, config: Mapping[str, Any]) -> None:
+        """Remember what `test` ran with in `run_id` (JSON-able); a repeat replaces it."""
+        stmt = _insert(self.engine, schema.test_configs).values(
+            run_id=run_id, test=test, config=json.dumps(config, sort_keys=True, default=str),
+            recorded_at=utc_now(),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "test"],
+            set_={"config": stmt.excluded.config, "recorded_at": stmt.excluded.recorded_at},
+        )
+        self._write(lambda conn: conn.execute(stmt))
+
+    def configs(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """The configuration each test of `run_id` recorded, by test id."""
+        table = schema.test_configs
+        stmt = select(table.c.test, table.c.config).where(table.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return {row.test: json.loads(row.config) for row in conn.execute(stmt)}
 
     def mark_published(self, run_id: str, target: str) -> None:
         """Remember that `run_id` has been published to `target` (a sheet key, a path)."""
@@ -409,6 +432,7 @@ def _measurement_from_row(row, prefix: str = "") -> Measurement:
         higher_is_better=bool(mapping[prefix + "higher_is_better"]),
         status=MeasurementStatus(mapping[prefix + "status"]),
         recorded_at=_as_utc(mapping[prefix + "recorded_at"]),  # type: ignore[arg-type]
+        details=json.loads(mapping[prefix + "details"] or "{}"),
     )
 
 

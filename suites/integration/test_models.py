@@ -11,7 +11,13 @@ import torch
 
 from backbone.data import iterate_batches
 from backbone.models import create_model
-from backbone.training import eval_step, evaluate, prepare_training, resolve_precision, train
+from backbone.training import (
+    eval_step,
+    evaluate_per_sample,
+    prepare_training,
+    resolve_precision,
+    train,
+)
 from suites.integration.profiles import CPU
 
 ARCHS = sorted(CPU.archs)
@@ -67,14 +73,19 @@ def test_eval_speed(arch, profile, train_set, device, speed):
 @pytest.mark.parametrize("arch", ARCHS)
 def test_accuracy(arch, profile, train_set, test_set, device, metrics):
     settings = profile.archs[arch]
+    metrics.config({"profile": profile.name, "arch": arch, "model": settings.model,
+                    "train": settings.args, "train_images": profile.train_images,
+                    "test_images": profile.test_images})
     model = build(arch, profile, train_set)
     result = train(model, train_set, settings.args, device)
     metrics.record("final_train_loss", result.final_loss, unit="nats", higher_is_better=False)
     metrics.record("train_seconds", result.seconds, unit="s", higher_is_better=False)
-    accuracy = evaluate(
+    correct = evaluate_per_sample(
         model, test_set, device, precision=resolve_precision(settings.args, torch.device(device))
     )
-    metrics.record("top1_accuracy", accuracy, unit="fraction", higher_is_better=True)
+    accuracy = float(correct.float().mean())
+    metrics.record("top1_accuracy", accuracy, unit="fraction", higher_is_better=True,
+                   correct=correct)
     assert accuracy >= settings.accuracy_floor, (
         f"{arch}: top-1 {accuracy:.4f} below the {profile.name} profile's floor "
         f"{settings.accuracy_floor}"

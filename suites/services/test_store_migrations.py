@@ -60,12 +60,18 @@ def test_a_v1_store_is_upgraded_in_place_keeping_its_rows(store_url):
 
     store = Store.open(store_url)
 
-    assert [step.version for step in store.migrations_applied] == [2, 3]
+    assert [step.version for step in store.migrations_applied] == [2, 3, 4]
     assert store.schema_version == schema.SCHEMA_VERSION
     assert series_index_exists(store_url)
     assert [run.run_id for run, _ in store.history(TEST, "top1")] == ["old-a", "old-b"]
-    store.record([Measurement("old-a", TEST, "top1", 0.9)])  # still writable after the upgrade
-    assert [m.value for _, m in store.history(TEST, "top1", "fp-a")] == [0.9]
+    assert [m.details for _, m in store.history(TEST, "top1")] == [{}, {}]
+    # still writable after the upgrade, with what v4 added
+    store.record([Measurement("old-a", TEST, "top1", 0.9, details={"rounds": 7})])
+    store.record_config("old-a", TEST, {"lr": 0.1})
+    assert [(m.value, m.details) for _, m in store.history(TEST, "top1", "fp-a")] == [
+        (0.9, {"rounds": 7})
+    ]
+    assert store.configs("old-a") == {TEST: {"lr": 0.1}}
     store.close()
     again = Store.open(store_url)
     assert again.migrations_applied == []
@@ -76,7 +82,7 @@ def test_the_committed_v1_sqlite_file_upgrades(tmp_path):
     copy = tmp_path / "store-v1.db"
     shutil.copyfile(FIXTURE, copy)
     store = Store.open(str(copy), create=False)
-    assert [step.version for step in store.migrations_applied] == [2, 3]
+    assert [step.version for step in store.migrations_applied] == [2, 3, 4]
     assert len(store.runs()) == 2
     assert store.count_measurements() == 6
     assert [r.run_id for r in store.unpublished_runs("sheet:example")] == ["v1-run-runner-b"]
@@ -105,7 +111,7 @@ def test_processes_opening_an_old_store_at_once_upgrade_it_once(store_url):
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0
-    assert applied == [[], [], [], [2, 3]]
+    assert applied == [[], [], [], [2, 3, 4]]
     assert Store.open(store_url).schema_version == schema.SCHEMA_VERSION
 
 

@@ -4,6 +4,8 @@ import subprocess
 
 import pytest
 
+from harness.detect.mcnemar import unpack_correctness
+from harness.detect.series import series_from_store
 from harness.records import MeasurementStatus, RunStatus
 from harness.store import Store
 
@@ -207,3 +209,39 @@ def test_xdist_workers_record_into_one_run(pytester):
     (run,) = store.runs()
     assert run.status is RunStatus.COMPLETE
     assert sorted(m.value for m in store.measurements(run.run_id)) == [0, 1, 2, 3, 4, 5]
+
+
+def test_config_and_per_sample_correctness_are_stored_and_read_by_detection(pytester):
+    pytester.makepyfile(test_cfg="""
+        import dataclasses
+
+        @dataclasses.dataclass
+        class Args:
+            lr: float = 0.1
+            layers: tuple = (1, 2)
+
+        def test_trained(metrics):
+            recorded = metrics.config({"train": Args(), "arch": "resnet", "device": object})
+            assert recorded["train"] == {"lr": 0.1, "layers": [1, 2]}
+            metrics.record("top1", 0.6, "fraction", correct=[True, False, True, True, False])
+    """)
+    run_inner(pytester).assert_outcomes(passed=1)
+    store = store_of(pytester)
+    run_id = store.last_run().run_id
+    test = "test_cfg.py::test_trained"
+    config = store.configs(run_id)[test]
+    assert config["train"] == {"layers": [1, 2], "lr": 0.1} and config["arch"] == "resnet"
+    assert config["device"].startswith("<class")  # not JSON: kept as its text
+    [series] = series_from_store(store)
+    assert unpack_correctness(series.points[0].samples) == [True, False, True, True, False]
+
+
+def test_config_refuses_what_it_cannot_read(pytester):
+    pytester.makepyfile(test_bad="""
+        import pytest
+
+        def test_bad(metrics):
+            with pytest.raises(TypeError, match="dataclass, mapping or namespace"):
+                metrics.config(42)
+    """)
+    run_inner(pytester).assert_outcomes(passed=1)

@@ -133,3 +133,29 @@ def test_malformed_config_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[tool.harness]\nstore = 1\n")
     with pytest.raises(ValueError, match="must be a string"):
         resolve_store_target()
+
+
+def test_measurement_details_round_trip_and_follow_the_latest_write(store):
+    store.begin_run(make_run("r1"))
+    store.record([
+        Measurement("r1", "t::a", "top1", 0.5, details={"samples": "AQID", "rounds": 3}),
+        Measurement("r1", "t::a", "loss", 1.5),
+    ])
+    assert {m.metric: m.details for m in store.measurements("r1")} == {
+        "loss": {}, "top1": {"rounds": 3, "samples": "AQID"},
+    }
+    store.record([Measurement("r1", "t::a", "top1", 0.6, details={"rounds": 9})])
+    [(_, item)] = store.history("t::a", "top1")
+    assert (item.value, item.details) == (0.6, {"rounds": 9})
+
+
+def test_test_configs_are_kept_per_run_and_test(store):
+    store.begin_run(make_run("r1"))
+    store.begin_run(make_run("r2", minutes=1))
+    store.record_config("r1", "t::a", {"lr": 0.1, "nested": {"depth": 2}})
+    store.record_config("r1", "t::b", {"lr": 0.2})
+    store.record_config("r2", "t::a", {"lr": 0.3})
+    store.record_config("r1", "t::a", {"lr": 0.4})  # a repeat replaces
+    assert store.configs("r1") == {"t::a": {"lr": 0.4}, "t::b": {"lr": 0.2}}
+    assert store.configs("r2") == {"t::a": {"lr": 0.3}}
+    assert store.configs("missing") == {}
