@@ -3,7 +3,8 @@ environment changes and environmental drift, each with magnitude, noise, confide
 and a repro recipe.
 
 Per environment segment (`analyse`):
-1. Run-to-run noise from first differences (robust to steps and spikes); single-run spikes
+1. Run-to-run noise from first differences (robust to steps and spikes); a two-state clock
+   (streaks of a fast and a slow mode, `harness.detect.modes`) taken out; single-run spikes
    set aside as outliers.
 2. Runs of one commit are replicates: a change cannot start between them. A significant
    shift inside one commit's runs is environmental drift: reported as such, its runs set
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from harness.detect.changepoints import Prefix, best_split, find_change_points, penalty
 from harness.detect.config import DetectorConfig
 from harness.detect.mcnemar import runs_p_value
+from harness.detect.modes import declocked
 from harness.detect.noise import mean, noise_floor, normal_two_sided_p, robust_sigma
 from harness.detect.repro import repro_recipe
 from harness.detect.series import Point, Series
@@ -63,6 +65,7 @@ class Analysis:  # pylint: disable=too-many-instance-attributes  # the stages' r
     drifts: list[tuple[int, int, int]] = field(default_factory=list)  # start, split, end
     deterministic: bool = False
     log: bool = False  # analysed as logarithms (positive values spanning a factor > 2)
+    declocked: list[float] | None = None  # the kept values with a two-state clock taken out
 
     def noise_at(self, level: float) -> float:
         """The noise in the values' own unit, at `level` (multiplicative when `log`)."""
@@ -391,15 +394,23 @@ def analyse(  # pylint: disable=too-many-locals,too-many-statements  # the stage
             range(start, split)
         del kept[drop.start:drop.stop]
     survivors = [values[index] for index in kept]
+    corrected = declocked(survivors, floor) if len(survivors) >= config.min_points else None
+    if corrected is not None:  # a bimodal clock: its mode jumps are noise, not shifts
+        offsets = [raw - flat for raw, flat in zip(survivors, corrected)]
+        survivors = corrected
+        sigma0 = max(robust_sigma(corrected, 0.0), floor)
     found = _outliers(survivors, sigma0, config)
     if len(found) > max(1, _OUTLIER_SHARE * len(survivors)):  # frequent: the noise itself
         sigma0 = max(sigma0, statistics.pstdev(survivors))
         found = _outliers(survivors, sigma0, config)
+    if corrected is not None:  # a spike's level in the mode it was measured in
+        found = {number: level + offsets[number] for number, level in found.items()}
     spikes = {kept[index]: level for index, level in found.items()}
+    clean = [value for number, value in enumerate(survivors) if number not in found]
     kept = [index for number, index in enumerate(kept) if number not in found]
-    clean = [values[index] for index in kept]
     commits = [commits[index] for index in kept]
-    analysis = Analysis(sigma0, floor, spikes, kept, drifts=drifts, log=log)
+    analysis = Analysis(sigma0, floor, spikes, kept, drifts=drifts, log=log,
+                        declocked=clean if corrected is not None else None)
     if len(clean) < config.min_points:
         return analysis
     starts = _commit_starts(commits)
@@ -488,7 +499,8 @@ def segment_verdicts(  # pylint: disable=too-many-locals  # one verdict per find
                          tuple(point.run_id for point in points[start:end]))
         verdicts.append(replace(_verdict(series, VerdictKind.ENVIRONMENT_DRIFT, drift),
                                 p_value=None, confidence=1.0))
-    clean, measured = analysis.clean(values), analysis.clean(work)
+    clean = analysis.clean(values)
+    measured = analysis.declocked or analysis.clean(work)
     bounds = [0, *analysis.shifts, len(clean)]
     for number, split in enumerate(analysis.shifts):
         low, high = bounds[number], bounds[number + 2]
