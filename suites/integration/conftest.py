@@ -9,8 +9,8 @@ from suites.integration.profiles import Profile, choose_profile
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """`--profile auto|cpu|gpu` (default: $HARNESS_PROFILE or auto, chosen by device)."""
-    parser.addoption("--profile", default=None, help="integration profile: auto, cpu or gpu")
+    """`--profile auto|cpu|gpu|smoke` (default: $HARNESS_PROFILE or auto, chosen by device)."""
+    parser.addoption("--profile", default=None, help="integration profile: auto, cpu, gpu or smoke")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

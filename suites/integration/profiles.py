@@ -113,7 +113,46 @@ GPU = Profile(
     },
 )
 
-PROFILES = {"cpu": CPU, "gpu": GPU}
+# A short nightly (about a minute on 2 cores) for replays of the whole pipeline: the same
+# models as the CPU profile, one epoch on a fifth of the data. benchmarks/nightly_replay.py
+# edits the marked learning rate to make a commit that changes accuracy.
+SMOKE = Profile(
+    name="smoke",
+    train_images=4_000,
+    test_images=2_000,
+    speed_rounds=10,
+    speed_warmup=2,
+    archs={
+        "resnet": ArchProfile(
+            model=CPU.archs["resnet"].model,
+            args=TrainArgs(
+                epochs=1,
+                batch_size=128,
+                lr=3e-3,  # replay: learning rate
+                optimizer="adamw",
+                schedule="cosine",
+                warmup_steps=5,
+            ),
+            accuracy_floor=0.5,
+            speed_batch=128,
+        ),
+        "vit": ArchProfile(
+            model=CPU.archs["vit"].model,
+            args=TrainArgs(
+                epochs=1,
+                batch_size=128,
+                lr=2e-3,
+                optimizer="adamw",
+                schedule="cosine",
+                warmup_steps=5,
+            ),
+            accuracy_floor=0.4,
+            speed_batch=128,
+        ),
+    },
+)
+
+PROFILES = {"cpu": CPU, "gpu": GPU, "smoke": SMOKE}
 
 
 def choose_profile(requested: str | None, device_type: str) -> Profile:
