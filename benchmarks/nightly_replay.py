@@ -46,14 +46,14 @@ def change_learning_rate(repo: Path) -> str:
     if len(marked) != 1:
         raise SystemExit(f"expected one line marked '{MARKER}' in {path}")
     indent = lines[marked[0]][:len(lines[marked[0]]) - len(lines[marked[0]].lstrip())]
-    lines[marked[0]] = f"{indent}lr=1e-4,  {MARKER} (changed by the replay)\n"
+    lines[marked[0]] = f"{indent}lr=1e-3,  {MARKER} (changed by the replay)\n"
     path.write_text("".join(lines))
     git(repo, "commit", "-qam", "Lower the smoke profile's learning rate (replay)")
     return git(repo, "rev-parse", "HEAD")
 
 
-def night(repo: Path, store: str, profile: str) -> tuple[int, float]:
-    """One nightly run of the integration suite; (pytest's exit code, seconds)."""
+def night(repo: Path, store: str, profile: str) -> tuple[str, float]:
+    """One nightly run of the integration suite; (pytest's summary line, seconds)."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "suites/integration", "-q", "-p", "no:cacheprovider",
@@ -64,7 +64,9 @@ def night(repo: Path, store: str, profile: str) -> tuple[int, float]:
     if done.returncode not in (0, 1):
         print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"pytest failed to run (exit {done.returncode})")
-    return done.returncode, time.perf_counter() - started
+    lines = done.stdout.strip().splitlines()
+    return (lines[-1].strip("= ") if lines else f"exit {done.returncode}",
+            time.perf_counter() - started)
 
 
 def describe(result) -> str:
@@ -103,14 +105,14 @@ def main() -> int:
         for number in range(args.same + args.changed):
             if number == args.same:
                 change_learning_rate(repo)
-            code, seconds = night(repo, store_path, args.profile)
+            summary, seconds = night(repo, store_path, args.profile)
             store = Store.open(store_path)
             try:
                 result = check_store(store, settings)
             finally:
                 store.close()
             print(f"| {number + 1} | {git(repo, 'rev-parse', '--short=8', 'HEAD')} | "
-                  f"{'passed' if code == 0 else 'failed'} | {seconds:.0f} | "
+                  f"{summary} | {seconds:.0f} | "
                   f"{len(result.series)} | {len(result.needed)} | {len(result.drift)} | "
                   f"{describe(result)} | {len(result.failing)} |", flush=True)
     return 0
