@@ -36,6 +36,9 @@ _PERSISTENT = 0.3  # residual autocorrelation from which the noise is streaky
 _LOG_SPAN = 2.0  # positive values spanning more than this factor are analysed as logs
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
 _MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
+_SMOOTH = 0.3  # lag-1 correlation of first differences from which a series is a smooth curve
+_LOCAL = 10  # steps each side that give a smooth curve's local slope
+_JUMP = 4.0  # robust spreads of the local steps by which a jump must stand out
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class _Judge:
                  prefix: Prefix | None = None) -> None:
         self.values, self.config = values, config
         self.prefix = prefix or Prefix(values)
+        self.smooth = smooth_steps(values)
 
     def significant(self, bounds: tuple[int, int, int], sigma: float,
                     trend_guard: bool = True, structural: bool = False) -> bool:
@@ -185,6 +189,8 @@ class _Judge:
             return False
         if (split - start <= 2 or end - split <= 2) and not _short_sides_agree(
                 self.values[start:split], self.values[split:end]):
+            return False
+        if self.smooth is not None and not _stands_out(self.smooth, split):
             return False
         return not trend_guard or not self._trend(split, sigma)
 
@@ -231,6 +237,39 @@ class _Judge:
         points = find_change_points(self.values, pen, self.config.method, accept=accept,
                                     allowed=allowed, prefix=self.prefix)
         return self.prune(points, sigma)
+
+
+def smooth_steps(values: list[float]):
+    """The first differences of a smooth curve (neighbouring differences alike: lag-1
+    correlation above `_SMOOTH`, where white noise gives -0.5), else None. On a smooth curve a
+    change of level is a jump that stands out from the local slope, not a bend."""
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    steps = numpy.diff(numpy.asarray(values, dtype=float))
+    if len(steps) < 8:
+        return None
+    centre = float(numpy.median(steps))
+    spread = float(numpy.median(numpy.abs(steps - centre))) * 1.4826
+    centred = numpy.clip(steps - centre, -_JUMP * spread, _JUMP * spread)  # jumps aside
+    centred = centred - centred.mean()
+    total = float(numpy.dot(centred, centred))
+    if total <= 0.0:
+        return None
+    return steps if float(numpy.dot(centred[1:], centred[:-1])) / total > _SMOOTH else None
+
+
+def _stands_out(steps, split: int) -> bool:
+    """Whether the step into `split` is far (`_JUMP` robust spreads) from the steps around
+    it: a jump in a smooth curve, not its slope."""
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    low, high = max(0, split - 1 - _LOCAL), min(len(steps), split + _LOCAL)
+    around = numpy.concatenate((steps[low:split - 1], steps[split:high]))
+    if len(around) < 4:
+        return True
+    centre = float(numpy.median(around))
+    spread = float(numpy.median(numpy.abs(around - centre))) * 1.4826
+    return abs(float(steps[split - 1]) - centre) > _JUMP * spread
 
 
 def _recurring_bumps(prefix: Prefix, points: list[int], count: int) -> list[int]:
@@ -429,8 +468,10 @@ def analyse(  # pylint: disable=too-many-locals,too-many-statements  # the stage
         if abs(updated - sigma) <= 0.03 * sigma:
             break
         sigma = updated
-    factor = _persistence(clean, shifts)
-    if factor > 1.0:  # streaky residuals: judge the shifts found against the long-run noise
+    # streaky residuals: judge the shifts found against the long-run noise (a smooth curve's
+    # residuals are the curve: its shifts must be jumps instead, see `_stands_out`)
+    factor = _persistence(clean, shifts) if judge.smooth is None else 1.0
+    if factor > 1.0:
         sigma *= factor
         shifts = judge.prune(shifts, sigma)
     shifts = _drifted_groups(clean, shifts, starts, sigma, analysis)
