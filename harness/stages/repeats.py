@@ -8,17 +8,18 @@ suspicion) when the rerun is back at the old level.
 
 from __future__ import annotations
 
-from harness.records import VerdictKind, VerdictState
-from harness.stages.check import CheckResult
+from collections.abc import Iterable
+
+from harness.records import StoredVerdict, VerdictKind, VerdictState
 
 _SHIFTS = (VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT)
 
 
-def flagged_for_rerun(result: CheckResult, run_id: str) -> list[str]:
+def flagged_for_rerun(verdicts: Iterable[StoredVerdict], run_id: str) -> list[str]:
     """Test ids with an unconfirmed, untriaged regression or improvement first seen in run
     `run_id` (the run just checked), in order."""
     return sorted({
-        item.verdict.test for item in result.verdicts
+        item.verdict.test for item in verdicts
         if item.state is VerdictState.UNCONFIRMED and item.verdict.kind in _SHIFTS
         and item.verdict.run_id == run_id and not item.triaged()
     })

@@ -53,11 +53,11 @@ def test_a_jump_is_rerun_and_confirmed_when_the_new_level_holds(tmp_path) -> Non
     history(store)
     newest = night(store, 20, "slow", {FAST: 60.0, STEADY: 80.3})
     result = check_store(store, resolve())
-    assert flagged_for_rerun(result, newest) == [FAST]
+    assert flagged_for_rerun(result.verdicts, newest) == [FAST]
     assert states(store) == {(FAST, "regression"): VerdictState.UNCONFIRMED}
     rerun = night(store, 21, "slow", {FAST: 60.4})  # only the flagged test, same commit
     result = check_store(store, resolve())
-    assert flagged_for_rerun(result, rerun) == []
+    assert flagged_for_rerun(result.verdicts, rerun) == []
     assert states(store) == {(FAST, "regression"): VerdictState.CONFIRMED}
     [item] = store.verdicts()
     assert item.verdict.commit_range == "c19..slow" and item.verdict.kind is VerdictKind.REGRESSION
@@ -68,10 +68,10 @@ def test_a_jump_that_the_rerun_does_not_repeat_is_retracted(tmp_path) -> None:
     store = Store.open(str(tmp_path / "results.db"))
     history(store)
     newest = night(store, 20, "noisy", {FAST: 60.0, STEADY: 80.3})
-    assert flagged_for_rerun(check_store(store, resolve()), newest) == [FAST]
+    assert flagged_for_rerun(check_store(store, resolve()).verdicts, newest) == [FAST]
     rerun = night(store, 21, "noisy", {FAST: 50.2})
     result = check_store(store, resolve())
-    assert flagged_for_rerun(result, rerun) == []
+    assert flagged_for_rerun(result.verdicts, rerun) == []
     assert states(store) == {(FAST, "regression"): VerdictState.RETRACTED}
     assert [v.kind for v in result.drift] == [VerdictKind.ENVIRONMENT_DRIFT]
     store.close()
@@ -82,6 +82,6 @@ def test_nothing_is_repeated_on_a_quiet_night_or_for_an_older_run(tmp_path) -> N
     history(store)
     newest = night(store, 20, "c20", {FAST: 50.1, STEADY: 80.2})
     result = check_store(store, resolve())
-    assert flagged_for_rerun(result, newest) == []
-    assert flagged_for_rerun(result, "run-005") == []
+    assert flagged_for_rerun(result.verdicts, newest) == []
+    assert flagged_for_rerun(result.verdicts, "run-005") == []
     store.close()
