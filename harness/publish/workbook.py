@@ -4,14 +4,19 @@ Runs rows are appended when their key is new; a run's Summary row is inserted wh
 keeps the newest first; Regressions rows are added or rewritten by key, and Summary cells of
 earlier runs restyled, as the stored verdicts change. The file is
 replaced atomically (written to a temporary file, then renamed), so an interrupted publish
-leaves either the old workbook or the new one.
+leaves either the old workbook or the new one. Writers take turns: each holds a lock file
+beside the workbook (`NAME.xlsx.lock`, an OS file lock released when its process ends) from
+loading to saving, so a second runner publishing at the same time adds to what the first
+saved instead of overwriting it. The saved file keeps the mode the workbook had (a new one
+follows the umask).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zipfile import BadZipFile
@@ -46,6 +51,7 @@ from harness.publish.sheet_plan import HEADERS, column_letter
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_LINE_POINTS = 15  # one line of the default 11 pt font
 FONT = "Calibri"  # openpyxl's default font; widths are measured in its metrics
+LOCK_WAIT_S = 600.0  # how long a publish waits for another one writing the same workbook
 
 
 class WorkbookTarget:
@@ -67,21 +73,26 @@ class WorkbookTarget:
         return str(self.path.resolve())
 
     def write(self, content: SheetContent) -> None:
-        """Add every row of `content` whose key the workbook lacks, then save atomically."""
-        book = self._load()
-        for tab in TABS:
-            if tab not in book.sheetnames:
-                _add_tab(book, tab)
-        _restyle(book[SUMMARY_TAB], content.restyle)
-        _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
-        _append_keyed(book[RUNS_TAB], content.runs)
-        _insert_summary(book[SUMMARY_TAB], content)
-        _fit_columns(book, content)
-        self._save(book)
+        """Add every row of `content` whose key the workbook lacks, then save atomically
+        (holding the workbook's lock from load to save)."""
+        with exclusive(self.path):
+            book = self._load()
+            for tab in TABS:
+                if tab not in book.sheetnames:
+                    _add_tab(book, tab)
+            _restyle(book[SUMMARY_TAB], content.restyle)
+            _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
+            _append_keyed(book[RUNS_TAB], content.runs)
+            _insert_summary(book[SUMMARY_TAB], content)
+            _fit_columns(book, content)
+            self._save(book)
 
     def _load(self):
         from openpyxl import Workbook, load_workbook  # pylint: disable=import-outside-toplevel
 
+        if self.path.suffix.lower() != ".xlsx":
+            raise PublishError(f"workbook path {self.path} does not end in .xlsx: set "
+                               "HARNESS_WORKBOOK to a .xlsx path")
         if not self.path.exists():
             book = Workbook()
             book.remove(book.active)
@@ -95,17 +106,60 @@ class WorkbookTarget:
             ) from error
 
     def _save(self, book) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            prefix=".regression-sheet-", suffix=".xlsx", dir=self.path.parent
-        )
+        mode = _file_mode(self.path)
+        try:
+            handle, temporary = tempfile.mkstemp(
+                prefix=".regression-sheet-", suffix=".xlsx", dir=self.path.parent
+            )
+        except OSError as error:
+            raise _write_error(self.path, error) from error
         os.close(handle)
         try:
             book.save(temporary)
+            os.chmod(temporary, mode)
             os.replace(temporary, self.path)
         except OSError as error:
             Path(temporary).unlink(missing_ok=True)
-            raise PublishError(f"cannot write workbook {self.path}: {error.strerror}") from error
+            raise _write_error(self.path, error) from error
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the lock file beside `path` (waiting up to LOCK_WAIT_S for another writer)."""
+    from filelock import FileLock, Timeout  # pylint: disable=import-outside-toplevel
+
+    lock = FileLock(path.with_name(path.name + ".lock"), timeout=LOCK_WAIT_S)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:
+        raise PublishError(
+            f"another publish has held {lock.lock_file} for over {LOCK_WAIT_S:.0f} s: wait for "
+            "it to finish, then run `harness sync`"
+        ) from None
+    except OSError as error:
+        raise _write_error(path, error) from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _file_mode(path: Path) -> int:
+    """The mode `path` has, or what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_error(path: Path, error: OSError) -> PublishError:
+    reason = error.strerror or type(error).__name__
+    where = f" ({error.filename})" if error.filename and str(error.filename) != str(path) else ""
+    return PublishError(f"cannot write workbook {path}: {reason}{where}; set HARNESS_WORKBOOK "
+                        "to a writable .xlsx path")
 
 
 def _add_tab(book, tab: str) -> None:
