@@ -247,3 +247,15 @@ def test_a_sync_in_many_batches_grows_the_summary_once(store, server, sheet_env,
     header = [value for value in server.values(sheet_env, SUMMARY_TAB)[0] if value != ""]
     assert summary.columns == len(header) == 6 + 2 * 3
     assert len(server.values(sheet_env, RUNS_TAB)) == 1 + 4 * 3
+
+
+@pytest.mark.parametrize("mode, warned", [(0o600, False), (0o640, True), (0o644, True)])
+def test_a_key_file_other_users_can_read_is_warned_about(store, sheet_env, capsys, mode,
+                                                          warned):
+    add_runs(store, 1, metrics=1)
+    key_file = Path("service-account.json")
+    key_file.chmod(mode)
+    assert main(["--store", "results.db", "publish"]) == 0
+    out = capsys.readouterr().out.replace("\n", "")
+    assert ("is readable by" in out and "chmod 600" in out) is warned
+    assert len(store.unpublished_runs(f"sheet:{sheet_env}")) == 0
