@@ -111,6 +111,9 @@ SETTINGS: tuple[Setting, ...] = (
             key="sheets_endpoint"),
     Setting("sheet_timeout", "seconds before a Sheets request times out", 30.0, _positive,
             env=("HARNESS_SHEET_TIMEOUT",), key="sheet_timeout"),
+    Setting("store_timeout", "seconds before connecting to a PostgreSQL store, one of its "
+            "statements, or waiting for a locked SQLite store times out", 60.0, _positive,
+            env=("HARNESS_STORE_TIMEOUT",), key="store_timeout"),
     Setting("commit_url", "commit page URL template with {sha} (default: from the git remote)",
             "", env=("HARNESS_COMMIT_URL",), key="commit_url"),
     Setting("report_dir", "folder of the nightly's Markdown and HTML reports", ".harness/report",

@@ -26,6 +26,7 @@ RECORDER_KEY = pytest.StashKey[RunRecorder]()
 RNG_STATE_KEY = pytest.StashKey[dict]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 
+MEASURING_FIXTURES = {"metrics", "speed"}
 MARKERS = (
     "gpu: needs a CUDA GPU; skipped with a reason where none is visible",
     "integration: trains or evaluates real models (nightly)",
@@ -108,6 +109,21 @@ def _no_gpu_reason(config: pytest.Config) -> str:
     if requested.strip().lower() == "cpu":
         return "needs a CUDA GPU: --harness-device=cpu"
     return ""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A session that will measure opens its store now: an unusable store ends it here, once,
+    with the store's error (instead of an error in every test)."""
+    recorder = session.config.stash[RECORDER_KEY]
+    measuring = any(MEASURING_FIXTURES & set(getattr(item, "fixturenames", ()))
+                    for item in session.items)
+    if recorder.enabled and measuring:
+        from harness.store import StoreError
+
+        try:
+            recorder.open_store()
+        except StoreError as error:
+            raise pytest.UsageError(f"harness: {error}") from None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-
 from typing import TYPE_CHECKING
+
+import pytest
 
 if TYPE_CHECKING:
     from harness.records import Measurement, Run, RunStatus
@@ -37,12 +38,24 @@ class RunRecorder:
 
     @property
     def store(self):
-        """The opened store (opened on first use)."""
+        """The opened store (opened on first use). A store that cannot be used ends the
+        session at once with its error (pytest.exit), instead of erroring every test."""
+        if self._store is None:
+            from harness.store import StoreError  # pylint: disable=import-outside-toplevel
+
+            try:
+                self.open_store()
+            except StoreError as error:  # an xdist worker, which opens it at its first write
+                self.enabled = False  # nothing more is written, and the run is not finished
+                pytest.exit(f"harness: {error}", returncode=pytest.ExitCode.INTERRUPTED)
+        return self._store
+
+    def open_store(self) -> None:
+        """Open the store now (raises StoreError when it cannot be used)."""
         if self._store is None:
             from harness.store import Store  # pylint: disable=import-outside-toplevel  # lazy
 
             self._store = Store.open(self.store_target)
-        return self._store
 
     @property
     def run(self) -> Run | None:
@@ -57,13 +70,14 @@ class RunRecorder:
             from harness.measure.gitinfo import read_git_info
             from harness.records import Run, utc_now
 
-            self._run = Run(
+            run = Run(
                 run_id=self.run_id,
                 started_at=utc_now(),
                 git=read_git_info(self.rootdir),
                 env=collect_environment(),
             )
-            self.store.begin_run(self._run)
+            self.store.begin_run(run)
+            self._run = run
         return self._run
 
     def write(self, items: Iterable[Measurement]) -> int:

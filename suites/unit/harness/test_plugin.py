@@ -207,3 +207,26 @@ def test_xdist_workers_record_into_one_run(pytester):
     (run,) = store.runs()
     assert run.status is RunStatus.COMPLETE
     assert sorted(m.value for m in store.measurements(run.run_id)) == [0, 1, 2, 3, 4, 5]
+
+
+def test_an_unusable_store_fails_the_session_once_at_the_start(pytester):
+    pytester.makepyfile(test_many="""
+import pytest
+
+@pytest.mark.parametrize("index", range(30))
+def test_value(metrics, index):
+    metrics.record("value", float(index))
+""")
+    (pytester.path / "results.db").write_bytes(b"not a database, " * 512)
+    result = run_inner(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("harness: cannot use store") == 1
+    assert "file is not a database" in output and "Traceback" not in output
+    assert "no tests ran" in output
+
+
+def test_an_unusable_store_does_not_matter_to_a_session_that_measures_nothing(pytester):
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    (pytester.path / "results.db").write_bytes(b"not a database, " * 512)
+    run_inner(pytester).assert_outcomes(passed=1)
