@@ -230,3 +230,31 @@ def test_an_unusable_store_does_not_matter_to_a_session_that_measures_nothing(py
     pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
     (pytester.path / "results.db").write_bytes(b"not a database, " * 512)
     run_inner(pytester).assert_outcomes(passed=1)
+
+
+def test_recording_imports_no_torch_and_keeps_no_rng_state_per_test(pytester):
+    pytester.makeconftest("""
+import sys
+from harness.plugin import RNG_STATE_KEY
+
+def pytest_sessionfinish(session):
+    print("torch loaded:", "torch" in sys.modules)
+    print("states kept:", sum(RNG_STATE_KEY in item.stash for item in session.items))
+""")
+    pytester.makepyfile(test_rec="""
+import pytest
+
+@pytest.mark.parametrize("index", range(3))
+def test_value(metrics, index):
+    metrics.record("value", float(index))
+""")
+    result = pytester.runpytest_subprocess(
+        "-s", "-p", "no:cacheprovider", f"--harness-store={pytester.path / 'results.db'}")
+    result.assert_outcomes(passed=3)
+    output = result.stdout.str()
+    assert "torch loaded: False" in output and "states kept: 0" in output
+    store = store_of(pytester)
+    try:
+        assert store.last_run().env.torch == str(torch.__version__)  # read without importing
+    finally:
+        store.close()
