@@ -9,7 +9,6 @@ This module imports only the standard library, so nox can read it before any ins
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -166,6 +165,8 @@ def check_keys(table: Mapping[str, object], where: str = "pyproject.toml") -> No
     known = {setting.key for setting in SETTINGS if setting.key} | set(TABLES)
     for key in table:
         if key not in known:
+            import difflib  # pylint: disable=import-outside-toplevel  # only on a bad key
+
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise SettingsError(f"{where}: unknown key '{key}' in [tool.harness]{hint}; known "

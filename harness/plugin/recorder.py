@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 
 def new_run_id() -> str:
-    """A fresh, globally unique run id."""
-    return uuid.uuid4().hex
+    """A fresh, globally unique run id (128 random bits, as hex)."""
+    return os.urandom(16).hex()
 
 
 class RunRecorder:
