@@ -376,6 +376,18 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
                 for row in conn.execute(stmt)
             ]
 
+    def all_histories(self) -> list[Measurement]:
+        """Every measurement, by test and metric, each history oldest run first: what
+        `history()` gives for every series, in one query and without decoding a run per row."""
+        runs, values = schema.runs, schema.measurements
+        stmt = (
+            select(values)
+            .join(runs, values.c.run_id == runs.c.run_id)
+            .order_by(values.c.test, values.c.metric, runs.c.started_at, runs.c.run_id)
+        )
+        with self.engine.connect() as conn:
+            return [_measurement_from_row(row) for row in conn.execute(stmt)]
+
     def series_names(self) -> list[tuple[str, str]]:
         """Every distinct (test, metric) pair in the store."""
         table = schema.measurements

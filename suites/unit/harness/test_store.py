@@ -133,3 +133,15 @@ def test_malformed_config_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[tool.harness]\nstore = 1\n")
     with pytest.raises(ValueError, match="must be a string"):
         resolve_store_target()
+
+
+def test_all_histories_are_every_series_history_in_one_read(store):
+    # Runs begun out of order: histories follow their start times, not insertion order.
+    for run_id, minutes in (("late", 30), ("early", 0), ("middle", 10)):
+        store.begin_run(make_run(run_id, minutes))
+        store.record([Measurement(run_id, test, metric, float(minutes), "ms", False)
+                      for test in ("t.py::b", "t.py::a") for metric in ("y", "x")])
+    expected = [item for test, metric in store.series_names()
+                for _run, item in store.history(test, metric)]
+    assert store.all_histories() == expected
+    assert [item.run_id for item in expected[:3]] == ["early", "middle", "late"]
