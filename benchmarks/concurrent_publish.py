@@ -4,7 +4,8 @@
 
 Each runner is a process with its own store of --runs runs; both start `harness sync` at the
 same moment, first into one workbook, then into one spreadsheet on the local Sheets server
-(where a sync writes in batches, so the two interleave). Prints, per target, the rows
+(where a sync writes in batches, so the two interleave). The workbook's rows are
+counted over the current file and the files of earlier months. Prints, per target, the rows
 expected, found, lost and duplicated, the runs left unpublished, and the wall time.
 suites/unit/publish/test_concurrent_writers.py checks the same on a small scale.
 """
@@ -24,6 +25,7 @@ from openpyxl import load_workbook
 from rich.console import Console
 from rich.table import Table
 
+from harness.publish.workbook_periods import archives
 from harness.store import Store
 from harness.testing.fixtures import add_runs
 from harness.testing.sheets_server import SheetsServer
@@ -92,8 +94,9 @@ def main() -> None:
         env = {**os.environ, "HARNESS_WORKBOOK": str(book)}
         env.pop("HARNESS_SHEET_KEY", None)
         seconds, _ = sync_at_once(stores, env)
-        keys = [r[0] for r in load_workbook(book, read_only=True)["Runs"].iter_rows(
-            min_row=2, values_only=True)]
+        keys = [r[0] for path in (book, *archives(book))
+                for r in load_workbook(path, read_only=True)["Runs"].iter_rows(
+                    min_row=2, values_only=True)]
         table.add_row(*row("workbook", keys, expected, seconds,
                            unpublished(stores, f"workbook:{book.resolve()}")))
         with SheetsServer() as server:

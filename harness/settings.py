@@ -105,6 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
             cli="--credentials"),
     Setting("workbook", "local .xlsx regression sheet", ".harness/regression-sheet.xlsx",
             env=("HARNESS_WORKBOOK",), key="workbook", cli="--workbook"),
+    Setting("workbook_period", "one workbook file per period, the current one at `workbook`: "
+            "month, quarter, year, or none (one file for everything)", "month",
+            _choice("month", "quarter", "year", "none"), env=("HARNESS_WORKBOOK_PERIOD",),
+            key="workbook_period"),
     Setting("sheets_endpoint", "Sheets API base URL (a gateway or a local test server)",
             "https://sheets.googleapis.com", env=("HARNESS_SHEETS_ENDPOINT",),
             key="sheets_endpoint"),

@@ -47,6 +47,12 @@ from harness.publish.layout import (
     summary_header,
 )
 from harness.publish.sheet_plan import HEADERS, column_letter
+from harness.publish.workbook_periods import (
+    archive_path,
+    archives,
+    period_label,
+    split_by_period,
+)
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_LINE_POINTS = 15  # one line of the default 11 pt font
@@ -59,8 +65,9 @@ class WorkbookTarget:
 
     max_cells_per_write = 2_000_000
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, period: str = "month") -> None:
         self.path = Path(path)
+        self.period = period
 
     @property
     def name(self) -> str:
@@ -73,54 +80,119 @@ class WorkbookTarget:
         return str(self.path.resolve())
 
     def write(self, content: SheetContent) -> None:
-        """Add every row of `content` whose key the workbook lacks, then save atomically
-        (holding the workbook's lock from load to save)."""
+        """Add every row of `content` whose key the workbook lacks, each into the file of its
+        run's period, then save atomically (holding the workbook's lock from load to save)."""
         with exclusive(self.path):
-            book = self._load()
-            for tab in TABS:
-                if tab not in book.sheetnames:
-                    _add_tab(book, tab)
-            _restyle(book[SUMMARY_TAB], content.restyle)
+            book = self._load(self.path)
+            current = _newest_period(book, self.period)
+            for label, part in split_by_period(content, self.period):
+                if current is not None and label < current:  # a late run of an earlier period
+                    earlier = archive_path(self.path, label)
+                    older = self._load(earlier)
+                    _add_rows(older, part)
+                    self._save(older, earlier)
+                    continue
+                if current is not None and label > current:  # roll over: keep, start anew
+                    self._save(book, archive_path(self.path, current))
+                    book = _carried_over(book, self._load(None))
+                current = label
+                _add_rows(book, part)
+            earlier = _restyle(book[SUMMARY_TAB], content.restyle)
             _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
-            _append_keyed(book[RUNS_TAB], content.runs)
-            _insert_summary(book[SUMMARY_TAB], content)
-            _fit_columns(book, content)
-            self._save(book)
+            _fit_columns(book, SheetContent((), (), content.regressions))
+            self._restyle_archives(earlier)
+            self._save(book, self.path)
 
-    def _load(self):
+    def _restyle_archives(self, restyle: list[Restyle]) -> None:
+        """Restyle runs of earlier periods in their files, newest first (a verdict confirmed
+        days later usually concerns the last period)."""
+        for path in reversed(archives(self.path)):
+            if not restyle:
+                return
+            book = self._load(path)
+            left = _restyle(book[SUMMARY_TAB], restyle)
+            if len(left) < len(restyle):
+                self._save(book, path)
+            restyle = left
+
+    def _load(self, path: Path | None):
+        """The workbook at `path` with every tab (a new one when it does not exist)."""
         from openpyxl import Workbook, load_workbook  # pylint: disable=import-outside-toplevel
 
         if self.path.suffix.lower() != ".xlsx":
             raise PublishError(f"workbook path {self.path} does not end in .xlsx: set "
                                "HARNESS_WORKBOOK to a .xlsx path")
-        if not self.path.exists():
+        if path is None or not path.exists():
             book = Workbook()
             book.remove(book.active)
-            return book
-        try:
-            return load_workbook(self.path)
-        except (BadZipFile, KeyError, ValueError, OSError) as error:
-            raise PublishError(
-                f"{self.path} exists but is not a readable .xlsx workbook ({type(error).__name__}):"
-                " move it away, or set HARNESS_WORKBOOK to another path"
-            ) from error
+        else:
+            try:
+                book = load_workbook(path)
+            except (BadZipFile, KeyError, ValueError, OSError) as error:
+                raise PublishError(
+                    f"{path} exists but is not a readable .xlsx workbook "
+                    f"({type(error).__name__}): move it away, or set HARNESS_WORKBOOK to "
+                    "another path"
+                ) from error
+        for tab in TABS:
+            if tab not in book.sheetnames:
+                _add_tab(book, tab)
+        return book
 
-    def _save(self, book) -> None:
-        mode = _file_mode(self.path)
+    def _save(self, book, path: Path) -> None:
+        mode = _file_mode(path if path.exists() else self.path)
         try:
             handle, temporary = tempfile.mkstemp(
-                prefix=".regression-sheet-", suffix=".xlsx", dir=self.path.parent
+                prefix=".regression-sheet-", suffix=".xlsx", dir=path.parent
             )
         except OSError as error:
-            raise _write_error(self.path, error) from error
+            raise _write_error(path, error) from error
         os.close(handle)
         try:
             book.save(temporary)
             os.chmod(temporary, mode)
-            os.replace(temporary, self.path)
+            os.replace(temporary, path)
         except OSError as error:
             Path(temporary).unlink(missing_ok=True)
-            raise _write_error(self.path, error) from error
+            raise _write_error(path, error) from error
+
+
+def _add_rows(book, content: SheetContent) -> None:
+    """Append the Runs rows and insert the Summary rows of `content`."""
+    _append_keyed(book[RUNS_TAB], content.runs)
+    _insert_summary(book[SUMMARY_TAB], content)
+    _fit_columns(book, content)
+
+
+def _newest_period(book, period: str) -> str | None:
+    """The period of the newest run in the workbook (None when it holds none)."""
+    sheet = book[SUMMARY_TAB]
+    if sheet.max_row < 2:  # (reading a cell would create it)
+        return None
+    newest = sheet.cell(row=2, column=1).value  # newest first
+    return period_label(newest, period) if isinstance(newest, datetime) else None
+
+
+def _carried_over(old, new):
+    """`new` with the Regressions tab of `old` (values, formats, colours, notes, widths)."""
+    # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
+    from copy import copy
+
+    from openpyxl.comments import Comment
+
+    source, target = old[REGRESSIONS_TAB], new[REGRESSIONS_TAB]
+    for row in source.iter_rows(min_row=2):
+        for cell in row:
+            copied = target.cell(row=cell.row, column=cell.column, value=cell.value)
+            copied.number_format = cell.number_format
+            copied.font, copied.fill = copy(cell.font), copy(cell.fill)
+            copied.alignment = copy(cell.alignment)
+            if cell.comment:
+                copied.comment = Comment(cell.comment.text, cell.comment.author,
+                                         width=320, height=110)
+    for letter, dimension in source.column_dimensions.items():
+        target.column_dimensions[letter].width = dimension.width
+    return new
 
 
 @contextmanager
@@ -241,19 +313,24 @@ def _style(target, flag: str | None, note: str | None) -> None:
     target.comment = Comment(note, "harness", width=320, height=110) if note else None
 
 
-def _restyle(sheet, restyle: Sequence[Restyle]) -> None:
-    """Bring Summary cells of runs already in the workbook to their verdict's style."""
+def _restyle(sheet, restyle: Sequence[Restyle]) -> list[Restyle]:
+    """Bring Summary cells of runs already in the workbook to their verdict's style; the
+    restyles of runs this workbook does not hold are returned."""
     if not restyle:
-        return
+        return []
     rows = {str(key): number for number, key in
             enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=2)}
     header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+    elsewhere = []
     for change in restyle:
         column = find_column(header, change.column)
-        if change.run_id in rows and column is not None:
+        if change.run_id not in rows:
+            elsewhere.append(change)
+        elif column is not None:
             mark = change.mark
             _style(sheet.cell(row=rows[change.run_id], column=column + 1),
                    mark.flag if mark else None, mark.note if mark else None)
+    return elsewhere
 
 
 def _upsert_keyed(sheet, rows: Sequence[KeyedRow]) -> None:

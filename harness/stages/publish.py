@@ -41,7 +41,7 @@ def make_target(settings: Settings) -> PublishTarget:
     if not chosen.uses_sheet:
         from harness.publish.workbook import WorkbookTarget
 
-        return WorkbookTarget(chosen.workbook_path)
+        return WorkbookTarget(chosen.workbook_path, chosen.workbook_period)
     if chosen.credentials_path is None:
         raise CommandError(
             f"spreadsheet {chosen.sheet_key} is configured but no credentials are: set "
