@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -46,15 +47,16 @@ def make_stores(folder: Path, runs: int, metrics: int) -> list[Path]:
 def sync_at_once(stores: list[Path], env: dict[str, str]) -> tuple[float, list[int]]:
     """Both syncs started together; wall seconds and their exit codes."""
     started = time.perf_counter()
-    runners = [subprocess.Popen([sys.executable, "-m", "harness.cli", "--store", str(path),
-                                 "sync"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True) for path in stores]
     codes = []
-    for runner in runners:
-        _, err = runner.communicate()
-        codes.append(runner.returncode)
-        if runner.returncode:
-            print(err.strip()[-500:], file=sys.stderr)
+    with ExitStack() as running:
+        runners = [running.enter_context(subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", "--store", str(path), "sync"], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)) for path in stores]
+        for runner in runners:
+            _, err = runner.communicate()
+            codes.append(runner.returncode)
+            if runner.returncode:
+                print(err.strip()[-500:], file=sys.stderr)
     return time.perf_counter() - started, codes
 
 

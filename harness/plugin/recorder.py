@@ -11,6 +11,7 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.records import Measurement, Run, RunStatus
+    from harness.store import Store
 
 
 def new_run_id() -> str:
@@ -33,7 +34,7 @@ class RunRecorder:
         self.rootdir = rootdir
         self.enabled = enabled
         self.written = 0
-        self._store = None
+        self._store: Store | None = None
         self._run: Run | None = None
 
     @property

@@ -236,7 +236,8 @@ class SheetTarget:
             first_id = max((grid.sheet_id for grid in self._grids.values()), default=0) + 1
             batch, grids = setup_requests(missing, first_id)
             try:
-                self._call(lambda: book.batch_update(self.key, {"requests": batch}), write=True)
+                self._call(lambda requests=batch: book.batch_update(
+                    self.key, {"requests": requests}), write=True)
                 self._grids.update(grids)
             except AmbiguousWrite:
                 self.sleep(self.policy.settle_s)

@@ -97,10 +97,10 @@ class WorkbookTarget:
                     book = _carried_over(book, self._load(None))
                 current = label
                 _add_rows(book, part)
-            earlier = _restyle(book[SUMMARY_TAB], content.restyle)
+            elsewhere = _restyle(book[SUMMARY_TAB], content.restyle)
             _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
             _fit_columns(book, SheetContent((), (), content.regressions))
-            self._restyle_archives(earlier)
+            self._restyle_archives(elsewhere)
             self._save(book, self.path)
 
     def _restyle_archives(self, restyle: list[Restyle]) -> None:

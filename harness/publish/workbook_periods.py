@@ -49,8 +49,9 @@ def split_by_period(content: SheetContent, period: str) -> Iterator[tuple[str, S
         moment = row.cells[_RUN_DATE].value
         label = period_label(moment, period) if isinstance(moment, datetime) else ""
         labels.setdefault(label, ([], []))[0].append(row)
-    for summary in content.summary:
-        labels.setdefault(period_label(summary.sort_key, period), ([], []))[1].append(summary)
+    for summary_row in content.summary:
+        label = period_label(summary_row.sort_key, period)
+        labels.setdefault(label, ([], []))[1].append(summary_row)
     for label in sorted(labels):
         runs, summary = labels[label]
         yield label, SheetContent(tuple(runs), tuple(summary))

@@ -149,12 +149,12 @@ def publish(store: Store, settings: Settings, runs: Sequence[Run] | None = None,
             report: Callable[[str], None] = lambda _line: None) -> PublishResult:
     """Publish `runs` (default: every run not yet in the target) and the verdicts' state."""
     target = make_target(settings)
-    chosen = publish_settings(settings)
-    if chosen.uses_sheet and chosen.credentials_path is not None:
-        warning = exposure_warning(chosen.credentials_path)
+    configured = publish_settings(settings)
+    if configured.uses_sheet and configured.credentials_path is not None:
+        warning = exposure_warning(configured.credentials_path)
         if warning:
             report(warning)
-    commit_url = chosen.commit_url
+    commit_url = configured.commit_url
     unpublished = store.unpublished_runs(target.name)
     missing = {run.run_id for run in unpublished}
     chosen = unpublished if runs is None else [run for run in runs if run.run_id in missing]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -47,13 +48,14 @@ def _runner_stores(folder: Path) -> list[Path]:
 
 
 def _publish_at_once(stores: list[Path], target: str) -> None:
-    runners = [subprocess.Popen([sys.executable, "-c", RUNNER, str(path), target],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for path in stores]
-    for runner in runners:
-        out, err = runner.communicate(timeout=600)
-        assert runner.returncode == 0, err[-2000:]
-        assert out.strip() == "0", "every run is marked published"
+    with ExitStack() as running:
+        runners = [running.enter_context(subprocess.Popen(
+            [sys.executable, "-c", RUNNER, str(path), target], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)) for path in stores]
+        for runner in runners:
+            out, err = runner.communicate(timeout=600)
+            assert runner.returncode == 0, err[-2000:]
+            assert out.strip() == "0", "every run is marked published"
 
 
 def _assert_once(keys: list, summary_keys: list, header: list) -> None:
