@@ -53,6 +53,36 @@ def harness_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+# The CLI, reporting its peak RSS at exit: VmHWM belongs to the process's own memory, while
+# ru_maxrss would count the RSS of this (large) worker it was forked from.
+PEAK_CLI = """
+import atexit, runpy, sys
+def peak():
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmHWM"))
+    sys.stderr.write("\\npeak-kib " + line.split()[1] + "\\n")
+atexit.register(peak)
+sys.argv = ["harness", *sys.argv[1:]]
+runpy.run_module("harness.cli", run_name="__main__", alter_sys=True)
+"""
+
+
+def measured_cli(*args: str, env: dict[str, str]) -> dict:
+    """Run the CLI; its exit code, wall and CPU seconds (os.wait4) and peak RSS (MiB)."""
+    started = time.perf_counter()
+    with subprocess.Popen([sys.executable, "-c", PEAK_CLI, *args], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True) as process:
+        error = process.stderr.read() if process.stderr else ""
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    lines = error.strip().splitlines()
+    peak = int(lines[-1].split()[1]) / 1024 if lines and lines[-1].startswith("peak-kib") else 0
+    return {"code": process.returncode, "wall": time.perf_counter() - started,
+            "cpu": usage.ru_utime + usage.ru_stime, "rss": peak,
+            "error": "\n".join(lines[:-1])[-300:]}
+
+
 def worker(nights: int, folder: Path) -> dict:  # pylint: disable=too-many-locals  # one script
     """Build, publish the history, then measure publishing the newest run (this process
     imports the harness found on sys.path: the checkout under test)."""
@@ -72,25 +102,23 @@ def worker(nights: int, folder: Path) -> dict:  # pylint: disable=too-many-local
                server.url, "HARNESS_WORKBOOK": str(folder / "sheet.xlsx"),
                "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         book_env = {k: v for k, v in env.items() if k != "HARNESS_SHEET_KEY"}
-        _setup_sync(store, newest.run_id, env, book_env)
+        sync = _setup_sync(store, newest.run_id, env, book_env)
         checked = harness_cli("check", env=env).returncode in (0, 1)
+        check = measured_cli("check", "--new", env=env)
         server.reset_counts()
-        started = time.perf_counter()
-        sheet = harness_cli("publish", newest.run_id, env=env)
-        sheet_s = time.perf_counter() - started
+        sheet = measured_cli("publish", newest.run_id, env=env)
         counts = dict(server.counts)
-        started = time.perf_counter()
-        book = harness_cli("publish", newest.run_id, env=book_env)
-        book_s = time.perf_counter() - started
+        book = measured_cli("publish", newest.run_id, env=book_env)
     store.close()
-    return {"nights": nights, "sheet_s": sheet_s, "reads": counts.get("read", 0),
-            "writes": counts.get("write", 0), "workbook_s": book_s, "checked": checked,
-            "ok": sheet.returncode == 0 and book.returncode == 0,
-            "error": (sheet.stderr + book.stderr).strip()[-300:]}
+    return {"nights": nights, "sheet": sheet, "reads": counts.get("read", 0),
+            "writes": counts.get("write", 0), "workbook": book, "checked": checked,
+            "check": check, "sync": sync, "ok": sheet["code"] == 0 and book["code"] == 0,
+            "error": (sheet["error"] + book["error"]).strip()[-300:]}
 
 
-def _setup_sync(store, newest: str, env: dict, book_env: dict) -> None:
-    """Everything but the newest run into both targets, as earlier nightlies left it."""
+def _setup_sync(store, newest: str, env: dict, book_env: dict) -> dict:
+    """Everything but the newest run into both targets, as earlier nightlies left it; what
+    the sync into the fresh workbook cost."""
     from sqlalchemy import text  # pylint: disable=import-outside-toplevel
 
     # Hide the newest run from the setup syncs by marking it published for a moment.
@@ -99,11 +127,12 @@ def _setup_sync(store, newest: str, env: dict, book_env: dict) -> None:
     for name in targets:
         store.mark_published(newest, name)
     for variables in (env, book_env):
-        done = harness_cli("sync", env=variables)
-        if done.returncode != 0:
-            raise RuntimeError(f"setup sync failed: {done.stderr.strip()[-300:]}")
+        done = measured_cli("sync", env=variables)
+        if done["code"] != 0:
+            raise RuntimeError(f"setup sync failed: {done['error']}")
     with store.engine.begin() as conn:
         conn.execute(text("DELETE FROM publications WHERE run_id = :r"), {"r": newest})
+    return done
 
 
 def main() -> None:
@@ -121,8 +150,10 @@ def main() -> None:
         return
     print(f"harness at {args.source.resolve().name}: publish one new run onto N nights "
           f"({RUNNERS} runners x {METRICS} metrics)\n")
-    print("| nights | runs | workbook publish | sheet publish | sheet reads | sheet writes |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("Each cell: wall time / CPU time / peak RSS of the CLI process.\n")
+    print("| nights | runs | workbook publish | sheet publish | sheet reads, writes | "
+          "`check --new` | sync into a fresh workbook |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for nights in (int(n) for n in args.nights.split(",")):
         env = {**os.environ, "PYTHONPATH": str(args.source.resolve())}
         try:
@@ -138,8 +169,13 @@ def main() -> None:
             continue
         row = json.loads(done.stdout.strip().splitlines()[-1])
         note = "" if row["ok"] else f" (error: {row['error']})"
-        print(f"| {nights:,} | {nights * RUNNERS:,} | {row['workbook_s']:.2f} s | "
-              f"{row['sheet_s']:.2f} s | {row['reads']} | {row['writes']} |{note}", flush=True)
+        print(f"| {nights:,} | {nights * RUNNERS:,} | {_cost(row['workbook'])} | "
+              f"{_cost(row['sheet'])} | {row['reads']}, {row['writes']} | "
+              f"{_cost(row['check'])} | {_cost(row['sync'])} |{note}", flush=True)
+
+
+def _cost(measured: dict) -> str:
+    return f"{measured['wall']:.2f} s / {measured['cpu']:.2f} s / {measured['rss']:.0f} MiB"
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ This module imports only the standard library, so nox can read it before any ins
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -106,11 +105,18 @@ SETTINGS: tuple[Setting, ...] = (
             cli="--credentials"),
     Setting("workbook", "local .xlsx regression sheet", ".harness/regression-sheet.xlsx",
             env=("HARNESS_WORKBOOK",), key="workbook", cli="--workbook"),
+    Setting("workbook_period", "one workbook file per period, the current one at `workbook`: "
+            "month, quarter, year, or none (one file for everything)", "month",
+            _choice("month", "quarter", "year", "none"), env=("HARNESS_WORKBOOK_PERIOD",),
+            key="workbook_period"),
     Setting("sheets_endpoint", "Sheets API base URL (a gateway or a local test server)",
             "https://sheets.googleapis.com", env=("HARNESS_SHEETS_ENDPOINT",),
             key="sheets_endpoint"),
     Setting("sheet_timeout", "seconds before a Sheets request times out", 30.0, _positive,
             env=("HARNESS_SHEET_TIMEOUT",), key="sheet_timeout"),
+    Setting("store_timeout", "seconds before connecting to a PostgreSQL store, one of its "
+            "statements, or waiting for a locked SQLite store times out", 60.0, _positive,
+            env=("HARNESS_STORE_TIMEOUT",), key="store_timeout"),
     Setting("commit_url", "commit page URL template with {sha} (default: from the git remote)",
             "", env=("HARNESS_COMMIT_URL",), key="commit_url"),
     Setting("report_dir", "folder of the nightly's Markdown and HTML reports", ".harness/report",
@@ -163,6 +169,8 @@ def check_keys(table: Mapping[str, object], where: str = "pyproject.toml") -> No
     known = {setting.key for setting in SETTINGS if setting.key} | set(TABLES)
     for key in table:
         if key not in known:
+            import difflib  # pylint: disable=import-outside-toplevel  # only on a bad key
+
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise SettingsError(f"{where}: unknown key '{key}' in [tool.harness]{hint}; known "

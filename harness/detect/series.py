@@ -86,17 +86,20 @@ def series_from_store(store, tests: set[str] | None = None) -> list[Series]:
 
     Runs are indexed by start time; only valid measurements are used.
     """
-    order = {run.run_id: index for index, run in enumerate(store.runs(newest_first=False))}
+    timeline = store.runs(newest_first=False)
+    order = {run.run_id: index for index, run in enumerate(timeline)}
+    runs = {run.run_id: (run.git.commit, run.env.fingerprint, run.env.image_digest)
+            for run in timeline}  # each run decoded once, not once per measurement
     builder = SeriesBuilder()
-    for test, metric in store.series_names():
-        if tests is not None and test not in tests:
+    for item in store.all_histories():
+        if tests is not None and item.test not in tests:
             continue
-        for run, item in store.history(test, metric):
-            if item.value is None or item.status is not MeasurementStatus.OK:
-                continue
-            point = Point(order[run.run_id], run.run_id, run.git.commit, run.env.fingerprint,
-                          float(item.value), run.env.image_digest, stored_samples(item))
-            builder.add(test, metric, point, item.higher_is_better, item.unit)
+        if item.value is None or item.status is not MeasurementStatus.OK:
+            continue
+        commit, env, image = runs[item.run_id]
+        point = Point(order[item.run_id], item.run_id, commit, env, float(item.value), image,
+                      stored_samples(item))
+        builder.add(item.test, item.metric, point, item.higher_is_better, item.unit)
     return builder.build()
 
 

@@ -17,12 +17,14 @@ Both are settings (harness.settings): option, environment, `[tool.harness]`, def
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import platform
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 from harness.records import Environment
@@ -78,13 +80,36 @@ def gpu_driver() -> str:
     return lines[0].strip() if completed.returncode == 0 and lines else ""
 
 
-def torch_details() -> dict:
-    """torch, CUDA and cuDNN versions and the visible GPUs; {} when torch is absent."""
-    if importlib.util.find_spec("torch") is None:
+def torch_build() -> dict:
+    """torch's and its CUDA's versions, read from torch's generated `version.py` without
+    importing torch (seconds, and never wanted by code that does not use it); {} without."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
         return {}
-    import torch  # pylint: disable=import-outside-toplevel  # optional and slow to import
+    found: dict[str, object] = {}
+    try:
+        tree = ast.parse(Path(spec.origin).with_name("version.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+            found[target.id] = value.value
+    return {"torch": str(found.get("__version__") or ""), "cuda": str(found.get("cuda") or "")}
 
-    details: dict[str, object] = {"torch": torch.__version__, "cuda": torch.version.cuda or ""}
+
+def torch_details() -> dict:
+    """torch, CUDA and cuDNN versions and the visible GPUs; {} when torch is absent.
+
+    torch is not imported for this: when the code under test has not loaded it, the versions
+    come from its version file, and cuDNN and the GPUs (known only through torch) are left out.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not hasattr(torch, "cuda"):
+        return torch_build()
+    details: dict[str, object] = {"torch": str(torch.__version__),
+                                  "cuda": torch.version.cuda or ""}
     if torch.cuda.is_available():
         details["cudnn"] = str(torch.backends.cudnn.version() or "")
         details["gpu_count"] = torch.cuda.device_count()

@@ -26,6 +26,7 @@ RECORDER_KEY = pytest.StashKey[RunRecorder]()
 RNG_STATE_KEY = pytest.StashKey[dict]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 
+MEASURING_FIXTURES = {"metrics", "speed"}
 MARKERS = (
     "gpu: needs a CUDA GPU; skipped with a reason where none is visible",
     "integration: trains or evaluates real models (nightly)",
@@ -110,6 +111,21 @@ def _no_gpu_reason(config: pytest.Config) -> str:
     return ""
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A session that will measure opens its store now: an unusable store ends it here, once,
+    with the store's error (instead of an error in every test)."""
+    recorder = session.config.stash[RECORDER_KEY]
+    measuring = any(MEASURING_FIXTURES & set(getattr(item, "fixturenames", ()))
+                    for item in session.items)
+    if recorder.enabled and measuring:
+        from harness.store import StoreError
+
+        try:
+            recorder.open_store()
+        except StoreError as error:
+            raise pytest.UsageError(f"harness: {error}") from None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Save the RNG states, then seed every loaded RNG from the test id."""
@@ -119,10 +135,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """Restore the RNG states saved before the test."""
+    """Restore the RNG states saved before the test, and let go of them (a session keeps
+    its items: states left on them would grow memory by ~25 KB per test)."""
     states = item.stash.get(RNG_STATE_KEY, None)
     if states is not None:
         restore_states(states)
+        del item.stash[RNG_STATE_KEY]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 if TYPE_CHECKING:
     from harness.records import Measurement, Run, RunStatus
+    from harness.store import Store
 
 
 def new_run_id() -> str:
-    """A fresh, globally unique run id."""
-    return uuid.uuid4().hex
+    """A fresh, globally unique run id (128 random bits, as hex)."""
+    return os.urandom(16).hex()
 
 
 class RunRecorder:
@@ -31,17 +34,29 @@ class RunRecorder:
         self.rootdir = rootdir
         self.enabled = enabled
         self.written = 0
-        self._store = None
+        self._store: Store | None = None
         self._run: Run | None = None
 
     @property
     def store(self):
-        """The opened store (opened on first use)."""
+        """The opened store (opened on first use). A store that cannot be used ends the
+        session at once with its error (pytest.exit), instead of erroring every test."""
+        if self._store is None:
+            from harness.store import StoreError  # pylint: disable=import-outside-toplevel
+
+            try:
+                self.open_store()
+            except StoreError as error:  # an xdist worker, which opens it at its first write
+                self.enabled = False  # nothing more is written, and the run is not finished
+                pytest.exit(f"harness: {error}", returncode=pytest.ExitCode.INTERRUPTED)
+        return self._store
+
+    def open_store(self) -> None:
+        """Open the store now (raises StoreError when it cannot be used)."""
         if self._store is None:
             from harness.store import Store  # pylint: disable=import-outside-toplevel  # lazy
 
             self._store = Store.open(self.store_target)
-        return self._store
 
     @property
     def run(self) -> Run | None:
@@ -56,13 +71,14 @@ class RunRecorder:
             from harness.measure.gitinfo import read_git_info
             from harness.records import Run, utc_now
 
-            self._run = Run(
+            run = Run(
                 run_id=self.run_id,
                 started_at=utc_now(),
                 git=read_git_info(self.rootdir),
                 env=collect_environment(),
             )
-            self.store.begin_run(self._run)
+            self.store.begin_run(run)
+            self._run = run
         return self._run
 
     def write(self, items: Iterable[Measurement]) -> int:

@@ -8,6 +8,7 @@ only the path and what to do.
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,16 @@ def load_credentials(path: Path):
 def account_email(path: Path) -> str:
     """The service account's e-mail (what a spreadsheet must be shared with); not a secret."""
     return str(read_service_account_info(path).get("client_email", ""))
+
+
+def exposure_warning(path: Path) -> str | None:
+    """A warning when other users of this machine may read the key file, else None."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None  # loading it says what is wrong
+    if not mode & 0o044:
+        return None
+    who = "every user" if mode & 0o004 else "its group"
+    return (f"warning: the service-account key {path} is readable by {who} of this machine: "
+            f"chmod 600 {path}")

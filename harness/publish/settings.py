@@ -27,6 +27,7 @@ class PublishSettings:
     endpoint: str = GOOGLE_SHEETS_ENDPOINT
     timeout_s: float = float(BY_NAME["sheet_timeout"].default)  # type: ignore[arg-type]
     commit_url: str = ""
+    workbook_period: str = str(BY_NAME["workbook_period"].default)
 
     @property
     def uses_sheet(self) -> bool:
@@ -44,6 +45,7 @@ def publish_settings(settings: Settings) -> PublishSettings:
         endpoint=str(settings.sheets_endpoint).rstrip("/"),
         timeout_s=float(settings.sheet_timeout),
         commit_url=str(settings.commit_url) or commit_url_from_remote(git_remote()),
+        workbook_period=str(settings.workbook_period),
     )
 
 

@@ -9,6 +9,7 @@ duplicate that a late-landing write may have left.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -108,6 +109,7 @@ class SheetTarget:
         self.sleep = sleep
         self._http: gspread.HTTPClient | None = None
         self._grids: dict[str, Grid] = {}
+        self._grids_stale = False  # a write changed the tab sizes since they were read
 
     @property
     def name(self) -> str:
@@ -190,7 +192,10 @@ class SheetTarget:
     def write(self, content: SheetContent) -> None:
         """Add every row of `content` the spreadsheet lacks; each row ends up exactly once."""
         book = self._open()
+        if self._grids_stale:  # a sync's earlier batch grew the tabs: plan on their new size
+            self._grids = self._read_grids()
         self._ensure_tabs(book)
+        self._grids_stale = True
         ambiguous = False
         for _ in range(MAX_ROUNDS):
             state = self._read_state(book)
@@ -231,11 +236,16 @@ class SheetTarget:
             first_id = max((grid.sheet_id for grid in self._grids.values()), default=0) + 1
             batch, grids = setup_requests(missing, first_id)
             try:
-                self._batch_update(book, batch)
+                self._call(lambda requests=batch: book.batch_update(
+                    self.key, {"requests": requests}), write=True)
                 self._grids.update(grids)
             except AmbiguousWrite:
                 self.sleep(self.policy.settle_s)
                 self._grids = self._read_grids()
+            except gspread.exceptions.APIError as error:
+                if status_of(error) != 400 or "already exists" not in _api_message(error):
+                    raise self._rejected(error) from None
+                self._grids = self._read_grids()  # another publisher created them just now
         raise PublishError(f"could not create the tabs in spreadsheet {self.key}")
 
     def _read_state(self, book: gspread.HTTPClient) -> SheetState:
@@ -256,18 +266,23 @@ class SheetTarget:
         try:
             self._call(lambda: book.batch_update(self.key, {"requests": batch}), write=True)
         except gspread.exceptions.APIError as error:
-            message = _api_message(error)
-            if status_of(error) == 400 and "limit" in message.lower():
-                raise PublishError(_FULL.format(key=self.key, limit=self.cell_limit)) from None
-            if status_of(error) == 403:
-                raise self._access_error(error) from None
-            raise PublishError(
-                f"Google Sheets rejected the update (HTTP {status_of(error)}): {message}"
-            ) from None
+            raise self._rejected(error) from None
+
+    def _rejected(self, error: gspread.exceptions.APIError) -> PublishError:
+        """The error for a write that Google refused."""
+        message = _api_message(error)
+        if status_of(error) == 400 and "limit" in message.lower():
+            stated = re.search(r"limit of ([\d,]+) cells", message)
+            limit = int(stated.group(1).replace(",", "")) if stated else self.cell_limit
+            return PublishError(_FULL.format(key=self.key, limit=limit))
+        if status_of(error) == 403:
+            return self._access_error(error)
+        return PublishError(f"Google Sheets rejected the update (HTTP {status_of(error)}): "
+                            f"{message}")
 
 
 _FULL = (
-    "spreadsheet {key} is at Google's limit of {limit:,} cells: start a new spreadsheet (set "
+    "spreadsheet {key} is at its limit of {limit:,} cells: start a new spreadsheet (set "
     "HARNESS_SHEET_KEY to it) or move old rows of the Runs tab to an archive"
 )
 

@@ -4,14 +4,19 @@ Runs rows are appended when their key is new; a run's Summary row is inserted wh
 keeps the newest first; Regressions rows are added or rewritten by key, and Summary cells of
 earlier runs restyled, as the stored verdicts change. The file is
 replaced atomically (written to a temporary file, then renamed), so an interrupted publish
-leaves either the old workbook or the new one.
+leaves either the old workbook or the new one. Writers take turns: each holds a lock file
+beside the workbook (`NAME.xlsx.lock`, an OS file lock released when its process ends) from
+loading to saving, so a second runner publishing at the same time adds to what the first
+saved instead of overwriting it. The saved file keeps the mode the workbook had (a new one
+follows the umask).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zipfile import BadZipFile
@@ -42,10 +47,17 @@ from harness.publish.layout import (
     summary_header,
 )
 from harness.publish.sheet_plan import HEADERS, column_letter
+from harness.publish.workbook_periods import (
+    archive_path,
+    archives,
+    period_label,
+    split_by_period,
+)
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_LINE_POINTS = 15  # one line of the default 11 pt font
 FONT = "Calibri"  # openpyxl's default font; widths are measured in its metrics
+LOCK_WAIT_S = 600.0  # how long a publish waits for another one writing the same workbook
 
 
 class WorkbookTarget:
@@ -53,8 +65,9 @@ class WorkbookTarget:
 
     max_cells_per_write = 2_000_000
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, period: str = "month") -> None:
         self.path = Path(path)
+        self.period = period
 
     @property
     def name(self) -> str:
@@ -67,45 +80,158 @@ class WorkbookTarget:
         return str(self.path.resolve())
 
     def write(self, content: SheetContent) -> None:
-        """Add every row of `content` whose key the workbook lacks, then save atomically."""
-        book = self._load()
+        """Add every row of `content` whose key the workbook lacks, each into the file of its
+        run's period, then save atomically (holding the workbook's lock from load to save)."""
+        with exclusive(self.path):
+            book = self._load(self.path)
+            current = _newest_period(book, self.period)
+            for label, part in split_by_period(content, self.period):
+                if current is not None and label < current:  # a late run of an earlier period
+                    earlier = archive_path(self.path, label)
+                    older = self._load(earlier)
+                    _add_rows(older, part)
+                    self._save(older, earlier)
+                    continue
+                if current is not None and label > current:  # roll over: keep, start anew
+                    self._save(book, archive_path(self.path, current))
+                    book = _carried_over(book, self._load(None))
+                current = label
+                _add_rows(book, part)
+            elsewhere = _restyle(book[SUMMARY_TAB], content.restyle)
+            _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
+            _fit_columns(book, SheetContent((), (), content.regressions))
+            self._restyle_archives(elsewhere)
+            self._save(book, self.path)
+
+    def _restyle_archives(self, restyle: list[Restyle]) -> None:
+        """Restyle runs of earlier periods in their files, newest first (a verdict confirmed
+        days later usually concerns the last period)."""
+        for path in reversed(archives(self.path)):
+            if not restyle:
+                return
+            book = self._load(path)
+            left = _restyle(book[SUMMARY_TAB], restyle)
+            if len(left) < len(restyle):
+                self._save(book, path)
+            restyle = left
+
+    def _load(self, path: Path | None):
+        """The workbook at `path` with every tab (a new one when it does not exist)."""
+        from openpyxl import Workbook, load_workbook  # pylint: disable=import-outside-toplevel
+
+        if self.path.suffix.lower() != ".xlsx":
+            raise PublishError(f"workbook path {self.path} does not end in .xlsx: set "
+                               "HARNESS_WORKBOOK to a .xlsx path")
+        if path is None or not path.exists():
+            book = Workbook()
+            book.remove(book.active)
+        else:
+            try:
+                book = load_workbook(path)
+            except (BadZipFile, KeyError, ValueError, OSError) as error:
+                raise PublishError(
+                    f"{path} exists but is not a readable .xlsx workbook "
+                    f"({type(error).__name__}): move it away, or set HARNESS_WORKBOOK to "
+                    "another path"
+                ) from error
         for tab in TABS:
             if tab not in book.sheetnames:
                 _add_tab(book, tab)
-        _restyle(book[SUMMARY_TAB], content.restyle)
-        _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
-        _append_keyed(book[RUNS_TAB], content.runs)
-        _insert_summary(book[SUMMARY_TAB], content)
-        _fit_columns(book, content)
-        self._save(book)
+        return book
 
-    def _load(self):
-        from openpyxl import Workbook, load_workbook  # pylint: disable=import-outside-toplevel
-
-        if not self.path.exists():
-            book = Workbook()
-            book.remove(book.active)
-            return book
+    def _save(self, book, path: Path) -> None:
+        mode = _file_mode(path if path.exists() else self.path)
         try:
-            return load_workbook(self.path)
-        except (BadZipFile, KeyError, ValueError, OSError) as error:
-            raise PublishError(
-                f"{self.path} exists but is not a readable .xlsx workbook ({type(error).__name__}):"
-                " move it away, or set HARNESS_WORKBOOK to another path"
-            ) from error
-
-    def _save(self, book) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            prefix=".regression-sheet-", suffix=".xlsx", dir=self.path.parent
-        )
+            handle, temporary = tempfile.mkstemp(
+                prefix=".regression-sheet-", suffix=".xlsx", dir=path.parent
+            )
+        except OSError as error:
+            raise _write_error(path, error) from error
         os.close(handle)
         try:
             book.save(temporary)
-            os.replace(temporary, self.path)
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
         except OSError as error:
             Path(temporary).unlink(missing_ok=True)
-            raise PublishError(f"cannot write workbook {self.path}: {error.strerror}") from error
+            raise _write_error(path, error) from error
+
+
+def _add_rows(book, content: SheetContent) -> None:
+    """Append the Runs rows and insert the Summary rows of `content`."""
+    _append_keyed(book[RUNS_TAB], content.runs)
+    _insert_summary(book[SUMMARY_TAB], content)
+    _fit_columns(book, content)
+
+
+def _newest_period(book, period: str) -> str | None:
+    """The period of the newest run in the workbook (None when it holds none)."""
+    sheet = book[SUMMARY_TAB]
+    if sheet.max_row < 2:  # (reading a cell would create it)
+        return None
+    newest = sheet.cell(row=2, column=1).value  # newest first
+    return period_label(newest, period) if isinstance(newest, datetime) else None
+
+
+def _carried_over(old, new):
+    """`new` with the Regressions tab of `old` (values, formats, colours, notes, widths)."""
+    # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
+    from copy import copy
+
+    from openpyxl.comments import Comment
+
+    source, target = old[REGRESSIONS_TAB], new[REGRESSIONS_TAB]
+    for row in source.iter_rows(min_row=2):
+        for cell in row:
+            copied = target.cell(row=cell.row, column=cell.column, value=cell.value)
+            copied.number_format = cell.number_format
+            copied.font, copied.fill = copy(cell.font), copy(cell.fill)
+            copied.alignment = copy(cell.alignment)
+            if cell.comment:
+                copied.comment = Comment(cell.comment.text, cell.comment.author,
+                                         width=320, height=110)
+    for letter, dimension in source.column_dimensions.items():
+        target.column_dimensions[letter].width = dimension.width
+    return new
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the lock file beside `path` (waiting up to LOCK_WAIT_S for another writer)."""
+    from filelock import FileLock, Timeout  # pylint: disable=import-outside-toplevel
+
+    lock = FileLock(path.with_name(path.name + ".lock"), timeout=LOCK_WAIT_S)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:
+        raise PublishError(
+            f"another publish has held {lock.lock_file} for over {LOCK_WAIT_S:.0f} s: wait for "
+            "it to finish, then run `harness sync`"
+        ) from None
+    except OSError as error:
+        raise _write_error(path, error) from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _file_mode(path: Path) -> int:
+    """The mode `path` has, or what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_error(path: Path, error: OSError) -> PublishError:
+    reason = error.strerror or type(error).__name__
+    where = f" ({error.filename})" if error.filename and str(error.filename) != str(path) else ""
+    return PublishError(f"cannot write workbook {path}: {reason}{where}; set HARNESS_WORKBOOK "
+                        "to a writable .xlsx path")
 
 
 def _add_tab(book, tab: str) -> None:
@@ -180,26 +306,36 @@ def _style(target, flag: str | None, note: str | None) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
+    # Setting a style costs openpyxl far more than reading it: a plain cell stays untouched
+    # (most cells of a new row are plain; this was 60 % of a sync's time).
     if flag:
         target.fill = PatternFill("solid", start_color=FILLS[flag], end_color=FILLS[flag])
-    else:
+    elif target.has_style and target.fill.fill_type is not None:
         target.fill = PatternFill(fill_type=None)
-    target.comment = Comment(note, "harness", width=320, height=110) if note else None
+    if note:
+        target.comment = Comment(note, "harness", width=320, height=110)
+    elif target.comment is not None:
+        target.comment = None
 
 
-def _restyle(sheet, restyle: Sequence[Restyle]) -> None:
-    """Bring Summary cells of runs already in the workbook to their verdict's style."""
+def _restyle(sheet, restyle: Sequence[Restyle]) -> list[Restyle]:
+    """Bring Summary cells of runs already in the workbook to their verdict's style; the
+    restyles of runs this workbook does not hold are returned."""
     if not restyle:
-        return
+        return []
     rows = {str(key): number for number, key in
             enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=2)}
     header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+    elsewhere = []
     for change in restyle:
         column = find_column(header, change.column)
-        if change.run_id in rows and column is not None:
+        if change.run_id not in rows:
+            elsewhere.append(change)
+        elif column is not None:
             mark = change.mark
             _style(sheet.cell(row=rows[change.run_id], column=column + 1),
                    mark.flag if mark else None, mark.note if mark else None)
+    return elsewhere
 
 
 def _upsert_keyed(sheet, rows: Sequence[KeyedRow]) -> None:

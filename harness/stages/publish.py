@@ -13,6 +13,7 @@ from datetime import datetime
 
 from harness.errors import CommandError
 from harness.publish.collect import RecordsCollector
+from harness.publish.credentials import exposure_warning
 from harness.publish.errors import PublishError
 from harness.publish.layout import RunRecords, SheetContent, build_content
 from harness.publish.settings import PublishSettings, publish_settings
@@ -40,7 +41,7 @@ def make_target(settings: Settings) -> PublishTarget:
     if not chosen.uses_sheet:
         from harness.publish.workbook import WorkbookTarget
 
-        return WorkbookTarget(chosen.workbook_path)
+        return WorkbookTarget(chosen.workbook_path, chosen.workbook_period)
     if chosen.credentials_path is None:
         raise CommandError(
             f"spreadsheet {chosen.sheet_key} is configured but no credentials are: set "
@@ -148,7 +149,12 @@ def publish(store: Store, settings: Settings, runs: Sequence[Run] | None = None,
             report: Callable[[str], None] = lambda _line: None) -> PublishResult:
     """Publish `runs` (default: every run not yet in the target) and the verdicts' state."""
     target = make_target(settings)
-    commit_url = publish_settings(settings).commit_url
+    configured = publish_settings(settings)
+    if configured.uses_sheet and configured.credentials_path is not None:
+        warning = exposure_warning(configured.credentials_path)
+        if warning:
+            report(warning)
+    commit_url = configured.commit_url
     unpublished = store.unpublished_runs(target.name)
     missing = {run.run_id for run in unpublished}
     chosen = unpublished if runs is None else [run for run in runs if run.run_id in missing]

@@ -28,7 +28,10 @@ from harness.records import (
     utc_now,
 )
 from harness.store import migrate, schema, verdict_rows
-from harness.store.locate import redact, resolve_store_target, to_url
+from harness.settings import BY_NAME, resolve
+from harness.store.locate import redact, to_url
+
+DEFAULT_TIMEOUT_S = float(BY_NAME["store_timeout"].default)  # type: ignore[arg-type]
 
 
 class StoreError(RuntimeError):
@@ -42,19 +45,29 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(timeout_s: float):
     """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail.
 
     The driver's own implicit transactions are switched off so that `_sqlite_begin` decides
     how each transaction starts (SQLAlchemy's documented recipe for pysqlite).
     """
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-    dbapi_connection.isolation_level = None
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+        dbapi_connection.isolation_level = None
+    return on_connect
+
+
+def _connect_args(url: str, timeout_s: float) -> dict:
+    """PostgreSQL: give up connecting, and cancel any statement, after `timeout_s`."""
+    if not url.startswith(("postgresql", "postgres")):
+        return {}
+    return {"connect_timeout": max(2, round(timeout_s)),
+            "options": f"-c statement_timeout={int(timeout_s * 1000)}"}
 
 
 def _sqlite_begin(conn) -> None:
@@ -76,16 +89,19 @@ def _insert(engine: Engine, table):
 class Store:  # pylint: disable=too-many-public-methods  # one face over every table
     """Runs and their measurements, persisted as they arrive."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S
+                 ) -> None:
         self.url = url
+        self.timeout_s = timeout_s
         if url.startswith("sqlite:///") and create:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine = create_engine(url, future=True, pool_pre_ping=True)
+            self.engine = create_engine(url, future=True, pool_pre_ping=True,
+                                        connect_args=_connect_args(url, timeout_s))
         except (ArgumentError, ImportError) as error:
             raise StoreError(f"cannot open store {redact(url)}: {error}") from error
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(timeout_s))
             event.listen(self.engine, "begin", _sqlite_begin)
         self.migrations_applied = self._prepare(create)
 
@@ -95,7 +111,8 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
 
         With `create=False` a missing SQLite file is an error instead of a new empty store.
         """
-        url = to_url(resolve_store_target(target))
+        settings = resolve({"store": target})
+        url = to_url(str(settings.store))
         if not create and url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             if not path.exists():
@@ -103,7 +120,7 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
                     f"no results store at {path}: run the suites first "
                     "(`nox -s integration`), or point HARNESS_STORE at an existing store"
                 )
-        return cls(url, create=create)
+        return cls(url, create=create, timeout_s=float(settings.store_timeout))
 
     def _prepare(self, create: bool) -> list[migrate.Migration]:
         """Create the schema on a new store, upgrade an old one in place, refuse a newer one."""
@@ -112,8 +129,10 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
         except migrate.MigrationError as error:
             raise StoreError(f"store {redact(self.url)}: {error}") from error
         except SQLAlchemyError as error:
-            reason = getattr(error, "orig", None) or error
-            raise StoreError(f"cannot use store {redact(self.url)}: {reason}") from error
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            hint = (f" (after {self.timeout_s:g} s, the store_timeout setting: "
+                    "HARNESS_STORE_TIMEOUT)" if "timeout" in reason.lower() else "")
+            raise StoreError(f"cannot use store {redact(self.url)}: {reason}{hint}") from error
 
     @property
     def schema_version(self) -> int:
@@ -379,6 +398,18 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
                 (_run_from_row(row), _measurement_from_row(row, prefix="m_"))
                 for row in conn.execute(stmt)
             ]
+
+    def all_histories(self) -> list[Measurement]:
+        """Every measurement, by test and metric, each history oldest run first: what
+        `history()` gives for every series, in one query and without decoding a run per row."""
+        runs, values = schema.runs, schema.measurements
+        stmt = (
+            select(values)
+            .join(runs, values.c.run_id == runs.c.run_id)
+            .order_by(values.c.test, values.c.metric, runs.c.started_at, runs.c.run_id)
+        )
+        with self.engine.connect() as conn:
+            return [_measurement_from_row(row) for row in conn.execute(stmt)]
 
     def series_names(self) -> list[tuple[str, str]]:
         """Every distinct (test, metric) pair in the store."""

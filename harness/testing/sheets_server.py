@@ -118,6 +118,7 @@ class SheetsServer:
             with self.lock:
                 self.keys[email] = account.public_key
         path.write_text(json.dumps(account.info), encoding="utf-8")
+        path.chmod(0o600)  # as a key file should be (publishing warns otherwise)
         return path
 
     def inject(self, fault: str, on: str = "write", times: int = 1) -> None:

@@ -245,3 +245,54 @@ def test_config_refuses_what_it_cannot_read(pytester):
                 metrics.config(42)
     """)
     run_inner(pytester).assert_outcomes(passed=1)
+
+
+def test_an_unusable_store_fails_the_session_once_at_the_start(pytester):
+    pytester.makepyfile(test_many="""
+import pytest
+
+@pytest.mark.parametrize("index", range(30))
+def test_value(metrics, index):
+    metrics.record("value", float(index))
+""")
+    (pytester.path / "results.db").write_bytes(b"not a database, " * 512)
+    result = run_inner(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("harness: cannot use store") == 1
+    assert "file is not a database" in output and "Traceback" not in output
+    assert "no tests ran" in output
+
+
+def test_an_unusable_store_does_not_matter_to_a_session_that_measures_nothing(pytester):
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    (pytester.path / "results.db").write_bytes(b"not a database, " * 512)
+    run_inner(pytester).assert_outcomes(passed=1)
+
+
+def test_recording_imports_no_torch_and_keeps_no_rng_state_per_test(pytester):
+    pytester.makeconftest("""
+import sys
+from harness.plugin import RNG_STATE_KEY
+
+def pytest_sessionfinish(session):
+    print("torch loaded:", "torch" in sys.modules)
+    print("states kept:", sum(RNG_STATE_KEY in item.stash for item in session.items))
+""")
+    pytester.makepyfile(test_rec="""
+import pytest
+
+@pytest.mark.parametrize("index", range(3))
+def test_value(metrics, index):
+    metrics.record("value", float(index))
+""")
+    result = pytester.runpytest_subprocess(
+        "-s", "-p", "no:cacheprovider", f"--harness-store={pytester.path / 'results.db'}")
+    result.assert_outcomes(passed=3)
+    output = result.stdout.str()
+    assert "torch loaded: False" in output and "states kept: 0" in output
+    store = store_of(pytester)
+    try:
+        assert store.last_run().env.torch == str(torch.__version__)  # read without importing
+    finally:
+        store.close()

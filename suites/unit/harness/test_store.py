@@ -159,3 +159,15 @@ def test_test_configs_are_kept_per_run_and_test(store):
     assert store.configs("r1") == {"t::a": {"lr": 0.4}, "t::b": {"lr": 0.2}}
     assert store.configs("r2") == {"t::a": {"lr": 0.3}}
     assert store.configs("missing") == {}
+
+
+def test_all_histories_are_every_series_history_in_one_read(store):
+    # Runs begun out of order: histories follow their start times, not insertion order.
+    for run_id, minutes in (("late", 30), ("early", 0), ("middle", 10)):
+        store.begin_run(make_run(run_id, minutes))
+        store.record([Measurement(run_id, test, metric, float(minutes), "ms", False)
+                      for test in ("t.py::b", "t.py::a") for metric in ("y", "x")])
+    expected = [item for test, metric in store.series_names()
+                for _run, item in store.history(test, metric)]
+    assert store.all_histories() == expected
+    assert [item.run_id for item in expected[:3]] == ["early", "middle", "late"]

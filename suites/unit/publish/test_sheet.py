@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from harness.cli import main
 from harness.publish.credentials import CredentialsError, load_credentials
 from harness.publish.layout import RUNS_TAB, SUMMARY_TAB
+from harness.publish.sheet import SheetTarget
 from harness.publish.sheet_plan import to_serial
 from harness.testing import netguard
 from harness.testing.fixtures import add_runs
@@ -192,7 +193,8 @@ def test_spreadsheet_at_its_cell_limit(store, server, monkeypatch, capsys):
     add_runs(store, 1, metrics=3)
     full = server.create_spreadsheet(cell_limit=26_000 + 100)  # room for the tabs, not the rows
     monkeypatch.setenv("HARNESS_SHEET_KEY", full)
-    _assert_failed_cleanly(store, full, capsys, "is at Google's limit", "start a new spreadsheet")
+    _assert_failed_cleanly(store, full, capsys, "at its limit of 26,100 cells",
+                           "start a new spreadsheet")
     assert server.values(full, "Sheet1") == []
 
 
@@ -234,3 +236,26 @@ def test_debug_logs_of_a_publish_hold_no_secret(store, server, workdir, caplog):
     assert not any(line in logged for line in key_lines)
     assert not any(token in logged for token in server.tokens)
     assert "eyJ" not in logged  # no JWT (base64 of '{"') anywhere in the logs
+
+
+def test_a_sync_in_many_batches_grows_the_summary_once(store, server, sheet_env, monkeypatch):
+    add_runs(store, 4, metrics=3)
+    # One run per write (a run of 3 metrics plans 80 cells), as a long history's sync does.
+    monkeypatch.setattr(SheetTarget, "max_cells_per_write", 100)
+    assert main(["--store", "results.db", "sync"]) == 0
+    summary = server.sheet(sheet_env, SUMMARY_TAB)
+    header = [value for value in server.values(sheet_env, SUMMARY_TAB)[0] if value != ""]
+    assert summary.columns == len(header) == 6 + 2 * 3
+    assert len(server.values(sheet_env, RUNS_TAB)) == 1 + 4 * 3
+
+
+@pytest.mark.parametrize("mode, warned", [(0o600, False), (0o640, True), (0o644, True)])
+def test_a_key_file_other_users_can_read_is_warned_about(store, sheet_env, capsys, mode,
+                                                          warned):
+    add_runs(store, 1, metrics=1)
+    key_file = Path("service-account.json")
+    key_file.chmod(mode)
+    assert main(["--store", "results.db", "publish"]) == 0
+    out = capsys.readouterr().out.replace("\n", "")
+    assert ("is readable by" in out and "chmod 600" in out) is warned
+    assert len(store.unpublished_runs(f"sheet:{sheet_env}")) == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -14,6 +15,7 @@ from openpyxl import load_workbook
 from harness.cli import main
 from harness.publish.layout import FILLS, REGRESSIONS_HEADER, find_column, metric_column
 from harness.publish.sheet_plan import color
+from harness.publish.workbook_periods import archives
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.testing.slack_receiver import SlackReceiver
 
@@ -65,10 +67,22 @@ def history(store, nights: int = 30) -> None:
     assert main(["--store", "results.db", "check"]) == 0
 
 
+def holding(run_id: str):
+    """The workbook file that holds the run: the current one or an earlier month's."""
+    current = Path(".harness/regression-sheet.xlsx")
+    for path in (current, *archives(current)):
+        book = load_workbook(path)
+        if any(row[5] == run_id for row in book["Summary"].iter_rows(values_only=True)):
+            return book
+    raise AssertionError(f"no workbook holds {run_id}")
+
+
 def summary_cell(book, run_id: str, test: str = TEST):
     sheet = book["Summary"]
     header = [cell.value for cell in sheet[1]]
-    row = next(r for r in sheet.iter_rows(min_row=2) if r[5].value == run_id)
+    row = next((r for r in sheet.iter_rows(min_row=2) if r[5].value == run_id), None)
+    if row is None:  # a run of an earlier month: in that month's file
+        return summary_cell(holding(run_id), run_id, test)
     return row[find_column(header, metric_column(test, METRIC))]
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import os
+import stat
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -182,3 +184,30 @@ def test_an_unknown_pyproject_key_is_a_clear_error(store, capsys):
     assert main(["--store", "results.db", "publish"]) == 2
     err = capsys.readouterr().err
     assert "unknown key 'sheet_colouring' in [tool.harness]" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.usefixtures("workdir")
+def test_the_workbook_keeps_its_mode_and_a_new_one_follows_the_umask(store):
+    add_runs(store, 1, metrics=1)
+    previous = os.umask(0o027)
+    try:
+        assert main(["--store", "results.db", "publish"]) == 0
+        assert stat.S_IMODE(WORKBOOK.stat().st_mode) == 0o640
+        WORKBOOK.chmod(0o664)
+        add_runs(store, 1, metrics=1, start=1)
+        assert main(["--store", "results.db", "publish"]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(WORKBOOK.stat().st_mode) == 0o664
+    assert load_workbook(WORKBOOK)["Runs"].max_row == 3
+
+
+@pytest.mark.usefixtures("workdir")
+@pytest.mark.parametrize("path", ["a-file/sheet.xlsx", "sheet.txt"])
+def test_an_unusable_workbook_path_is_one_line_and_exit_2(store, capsys, path):
+    add_runs(store, 1, metrics=1)
+    Path("a-file").write_text("", encoding="utf-8")
+    assert main(["--store", "results.db", "publish", "--workbook", path]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("harness: error: ") and "HARNESS_WORKBOOK" in err
+    assert "Traceback" not in err and "1 run(s) stay unpublished" in err
