@@ -80,7 +80,8 @@ def run_init(args: argparse.Namespace) -> int:
         verb = change.verb
         if change.path in clashing:
             verb = "overwrite" if args.force else "exists, not overwritten:"
-        print(f"{verb} {change.path} ({len(change.text.splitlines())} lines)")
+        lines = sum(1 for line in change.text.splitlines() if line.strip())
+        print(f"{verb} {change.path} ({lines} lines)")
         if args.dry_run:
             print("".join(f"    {line}\n" for line in change.text.splitlines()), end="")
     if args.dry_run:
