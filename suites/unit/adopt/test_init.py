@@ -33,7 +33,7 @@ def fixture_repo(tmp_path: Path, monkeypatch) -> Path:
 def test_writes_what_adoption_needs(repo, capsys):
     assert main(["init", "--torch", "torch==2.13.0"]) == 0
     assert all((repo / path).is_file() for path in WRITTEN)
-    assert (repo / ".gitignore").read_text() == "__pycache__/\n.nox/\n.harness/\n"
+    assert (repo / ".gitignore").read_text() == "__pycache__/\n.nox/\n.harness/\n*.egg-info/\n"
     settings = resolve(environ={}, table=read_table(repo))
     assert settings.source("store") == "pyproject" and settings.report_dir == ".harness/report"
     assert "branch: master" in (repo / WRITTEN[1]).read_text()
