@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ def run_nightly(args: argparse.Namespace) -> int:
     outcome = Outcome()
     for number, step in enumerate(nightly_steps(settings, args.pytest_args, args.store), 1):
         shown = "python " if step.pytest else "harness "
-        print(f"harness nightly [{number}/4] {step.name}: {shown}{' '.join(step.argv)}",
+        print(f"harness nightly [{number}/4] {step.name}: {shown}{shlex.join(step.argv)}",
               flush=True)
         code = _run_step(step, args.store)
         if code == EXIT_OK:
