@@ -30,7 +30,6 @@ FASHION_MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-REPORT_DIR = ROOT / SETTINGS.report_dir
 
 nox.options.sessions = ["lint", "unit"]
 nox.options.reuse_existing_virtualenvs = True
@@ -88,10 +87,10 @@ def services(session: nox.Session) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """The nightly job, in order: train and evaluate every architecture on Fashion-MNIST and
-    record; show the run; check against history (verdicts stored, reports in
-    .harness/report/, Slack on transitions); publish every unpublished run and the verdicts'
-    current state (Google Sheets with credentials, else the .xlsx workbook).
+    """The nightly job through `harness nightly`: train and evaluate every architecture on
+    Fashion-MNIST and record; show the run; check against history (verdicts stored, reports
+    in .harness/report/, Slack on transitions); publish every unpublished run and the
+    verdicts' current state (Google Sheets with credentials, else the .xlsx workbook).
 
     What was measured is shown, checked and published even when a test failed or a newly
     confirmed regression was found; the session then fails at the end.
@@ -100,34 +99,8 @@ def integration(session: nox.Session) -> None:
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
     # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
     shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
-    problems = []
-    if not run_allowing(
-        session, 1, "pytest", "suites/integration", "-v", "--durations=10", *shard,
-        *session.posargs, env=env,
-    ):
-        problems.append("integration tests failed (their measurements are recorded)")
-    session.run("harness", "show")
-    slack = ["--slack"] if SETTINGS.slack_webhook or SETTINGS.slack_webhook_file else []
-    if not run_allowing(
-        session, 1, "harness", "check", "--new", "--markdown", str(REPORT_DIR / "summary.md"),
-        "--html", str(REPORT_DIR / "report.html"), *slack,
-    ):
-        problems.append("a regression was newly confirmed (see the report)")
-    if not run_allowing(session, 2, "harness", "sync"):
-        problems.append("publishing failed: results stay in the store, run `harness sync` later")
-    if problems:
-        session.error("; ".join(problems))
-
-
-def run_allowing(session: nox.Session, code: int, *args: str, **kwargs) -> bool:
-    """Run a command; False when it exits with `code` (carry on), raise on other failures."""
-    try:
-        session.run(*args, **kwargs)
-    except nox.command.CommandFailed as failure:
-        if failure.return_code != code:
-            raise
-        return False
-    return True
+    session.run("harness", "nightly", "--", "suites/integration", "-v", "--durations=10",
+                *shard, *session.posargs, env=env)
 
 
 @nox.session
@@ -135,6 +108,14 @@ def bisection(session: nox.Session) -> None:
     """`harness bisect` end to end on throwaway git repositories (slow: runs pytest per step)."""
     install(session, "ml,test")
     session.run("pytest", "suites/bisection", *session.posargs)
+
+
+@nox.session
+def adoption(session: nox.Session) -> None:
+    """A foreign PyTorch project adopts the harness from its built wheel: a fresh venv,
+    `harness init`, the per-commit session and three nightlies, actionlint (a few minutes)."""
+    install(session, "test,workflows")
+    session.run("pytest", "suites/adoption", "-v", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session

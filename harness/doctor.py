@@ -138,7 +138,8 @@ def check_sheet(
                            "other users", f"chmod 600 {credentials}", required=False))
     if access_check is None:
         found.append(Check("sheet access", False, "not checked: this harness has no sheet "
-                           "publisher installed", "pip install 'harness[sheet]'", required=False))
+                           "publisher installed", "pip install 'torch-regression-harness[sheet]'",
+                           required=False))
     else:
         problem = access_check(sheet_key, credentials)
         found.append(Check("sheet access", problem is None, problem or
@@ -164,7 +165,7 @@ def check_docker(required: bool) -> Check:
         return Check("docker", True, f"engine {version}", required=required)
     if shutil.which("docker") is None:
         return Check("docker", False, "neither the docker SDK nor the docker CLI is installed",
-                     "pip install 'harness[images]' or install docker", required)
+                     "pip install 'torch-regression-harness[images]' or install docker", required)
     code, output = _run(["docker", "info", "--format", "{{.ServerVersion}}"])
     if code != 0:
         return Check("docker", False, f"engine not reachable ({output.splitlines()[-1:]})",

@@ -27,6 +27,8 @@ COMMANDS = (
     "harness.cli.lint",
     "harness.cli.doctor",
     "harness.cli.publish",
+    "harness.cli.nightly",
+    "harness.cli.init",
 )
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDING", "EXIT_OK", "CommandError", "build_parser", "main",

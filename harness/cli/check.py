@@ -121,7 +121,7 @@ def _write_reports(args: argparse.Namespace, result) -> None:
             from harness.report.html import write_html
         except ImportError as error:
             raise CommandError(f"the HTML report needs matplotlib: pip install "
-                               f"'harness[report]' ({error})") from error
+                               f"'torch-regression-harness[report]' ({error})") from error
         try:
             args.html.parent.mkdir(parents=True, exist_ok=True)
             write_html(args.html, list(result.series), [v.verdict for v in result.open])

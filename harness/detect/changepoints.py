@@ -60,7 +60,7 @@ def pelt(values: Sequence[float], pen: float, min_size: int = 2) -> list[int]:
         import ruptures  # pylint: disable=import-outside-toplevel  # optional extra `detect`
     except ImportError as error:
         raise ImportError(
-            "the 'pelt' method needs ruptures: pip install 'harness[detect]'"
+            "the 'pelt' method needs ruptures: pip install 'torch-regression-harness[detect]'"
         ) from error
     signal = numpy.asarray(values, dtype=float).reshape(-1, 1)
     algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(signal)

@@ -16,7 +16,7 @@ def connect(timeout: int = 600) -> Any:
         import docker  # pylint: disable=import-outside-toplevel  # optional extra 'images'
     except ImportError as error:
         raise EngineUnavailable(
-            "the docker SDK is not installed: pip install 'harness[images]'"
+            "the docker SDK is not installed: pip install 'torch-regression-harness[images]'"
         ) from error
     where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:

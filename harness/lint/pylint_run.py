@@ -79,5 +79,5 @@ def run_pylint(
     if result.returncode & _USAGE_ERROR or not result.stdout.strip():
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise LintError("pylint failed: " + (" | ".join(detail) or f"exit {result.returncode}")
-                        + " (is pylint installed? pip install 'harness[lint]')")
+                        + " (is pylint installed? pip install 'torch-regression-harness[lint]')")
     return parse_report(result.stdout, root)

@@ -38,7 +38,8 @@ def read_git_info(cwd: Path | None = None) -> GitInfo:
         branch = os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME", "")
     details = _git(["log", "-1", "--format=%cI%n%s"], folder) or "\n"
     commit_time, _, subject = details.partition("\n")
-    status = _git(["status", "--porcelain", "--untracked-files=no"], folder)
+    # Untracked files count (a new test file changes what runs); ignored ones do not.
+    status = _git(["status", "--porcelain", "--untracked-files=normal"], folder)
     return GitInfo(
         commit=commit,
         branch=branch,

@@ -55,7 +55,7 @@ def make_target(settings: Settings) -> PublishTarget:
     except ImportError as error:
         raise CommandError(
             f"publishing to Google Sheets needs the 'sheet' extra ({error.name} is missing): "
-            "pip install 'harness[sheet]'"
+            "pip install 'torch-regression-harness[sheet]'"
         ) from error
     return SheetTarget(str(chosen.sheet_key), chosen.credentials_path, chosen.endpoint,
                        RetryPolicy(timeout_s=chosen.timeout_s))

@@ -27,6 +27,18 @@ def test_reads_commit_branch_subject_and_dirty_flag(tmp_path):
     assert read_git_info(tmp_path).dirty is True
 
 
+def test_untracked_files_make_it_dirty_and_ignored_ones_do_not(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "trunk")
+    (tmp_path / ".gitignore").write_text(".harness/\n")
+    git(tmp_path, "add", ".gitignore")
+    git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-qm", "init")
+    (tmp_path / ".harness").mkdir()
+    (tmp_path / ".harness" / "results.db").write_text("")
+    assert read_git_info(tmp_path).dirty is False
+    (tmp_path / "test_new.py").write_text("def test_new(): pass\n")
+    assert read_git_info(tmp_path).dirty is True
+
+
 def test_outside_a_repository_falls_back_to_ci_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     monkeypatch.setenv("GITHUB_SHA", "f" * 40)

@@ -1,0 +1,86 @@
+"""`harness nightly` on real stores, real pytest runs and a real workbook."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from harness.cli import main
+from harness.settings import SETTINGS
+from harness.store import Store
+from suites.unit.detect.helpers import fill_store, make_series
+
+RECORDING_TEST = '''
+def test_model(metrics):
+    metrics.record("top1_accuracy", 0.8)
+'''
+FAILING_TEST = '''
+def test_model(metrics):
+    metrics.record("top1_accuracy", 0.8)
+    assert False, "accuracy floor missed"
+'''
+
+
+@pytest.fixture(name="project")
+def fixture_project(tmp_path: Path, monkeypatch) -> Path:
+    """A git repository with no harness settings in its environment, as the working folder."""
+    for setting in SETTINGS:
+        for name in setting.env:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q", "-b", "master"], check=True)
+    return tmp_path
+
+
+def write_test(project: Path, body: str) -> None:
+    """The project's one nightly test file."""
+    (project / "nightly").mkdir(exist_ok=True)
+    (project / "nightly" / "test_nightly.py").write_text(body, encoding="utf-8")
+
+
+def summary_runs(workbook: Path) -> int:
+    """Runs in the workbook's Summary tab (one row each under the header)."""
+    return load_workbook(workbook, read_only=True)["Summary"].max_row - 1
+
+
+def test_nightlies_record_check_and_publish(project, capsys):
+    write_test(project, RECORDING_TEST)
+    for night in range(2):
+        assert main(["nightly", "--", "nightly"]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        assert "[1/4] integration tests" in out and "[4/4] publish" in out
+        assert "recorded, checked and published" in out
+        assert summary_runs(project / ".harness" / "regression-sheet.xlsx") == night + 1
+    assert (project / ".harness" / "report" / "summary.md").is_file()
+    assert len(Store.open(".harness/results.db", create=False).runs()) == 2
+
+
+def test_failed_tests_exit_two_after_publishing_what_they_measured(project, capsys):
+    write_test(project, FAILING_TEST)
+    assert main(["nightly", "--report-dir", "out/report", "--", "nightly"]) == 2
+    err = capsys.readouterr().err
+    assert "integration tests failed (what they measured is recorded)" in err
+    assert summary_runs(project / ".harness" / "regression-sheet.xlsx") == 1
+    assert (project / "out" / "report" / "summary.md").is_file()
+
+
+def test_no_integration_tests_is_an_error_that_says_how_to_mark_them(project, capsys):
+    write_test(project, "def test_unit():\n    pass\n")
+    assert main(["nightly"]) == 2  # default: -m integration, which selects nothing here
+    assert "mark nightly tests with @pytest.mark.integration" in capsys.readouterr().err
+
+
+def test_a_newly_confirmed_regression_exits_one(project, capsys):
+    store = Store.open(str(project / "history.db"))
+    fill_store(store, make_series(14, runs=40, shifts={30: 0.4}))
+    store.close()
+    write_test(project, "def test_nothing_measured():\n    pass\n")
+    assert main(["--store", "history.db", "nightly", "--", "nightly"]) == 1
+    captured = capsys.readouterr()
+    assert "a regression was newly confirmed" in captured.err
+    assert "Published to" in captured.out  # published even so
+    assert main(["--store", "history.db", "nightly", "--", "nightly"]) == 0  # once, not nightly
