@@ -49,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="measure but do not write anything to the store",
     )
     group.addoption("--harness-run-id", default=None, help=argparse.SUPPRESS)
+    group.addoption(
+        "--harness-rerun", default=None, metavar="FILE",
+        help="run only the tests whose ids FILE lists, one a line (harness nightly's "
+             "confirmation reruns); the others are deselected",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,7 +92,19 @@ def _base_seed(config: pytest.Config) -> int:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip `gpu` tests, with a reason, where no CUDA device is usable."""
+    """Keep only the tests to rerun (`--harness-rerun`); skip `gpu` tests, with a reason,
+    where no CUDA device is usable."""
+    rerun = config.getoption("harness_rerun")
+    if rerun:
+        try:
+            wanted = set(Path(rerun).read_text(encoding="utf-8").split())
+        except OSError as error:
+            raise pytest.UsageError(f"harness: cannot read --harness-rerun {rerun}: "
+                                    f"{error.strerror}") from None
+        deselected = [item for item in items if item.nodeid not in wanted]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if item.nodeid in wanted]
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if not gpu_items:
         return

@@ -296,3 +296,21 @@ def test_value(metrics, index):
         assert store.last_run().env.torch == str(torch.__version__)  # read without importing
     finally:
         store.close()
+
+
+def test_rerun_keeps_only_the_listed_tests(pytester):
+    pytester.makepyfile(test_some="""
+        import pytest
+
+        @pytest.mark.parametrize("arch", ["resnet", "vit", "mlp"])
+        def test_speed(arch):
+            pass
+    """)
+    listed = pytester.path / "rerun.txt"
+    listed.write_text("test_some.py::test_speed[vit]\ntest_some.py::test_speed[mlp]\n")
+    result = run_inner(pytester, f"--harness-rerun={listed}", "-v")
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(["*test_speed[[]vit[]] PASSED*"])
+    missing = run_inner(pytester, f"--harness-rerun={pytester.path / 'absent.txt'}")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    assert "cannot read --harness-rerun" in missing.stderr.str()
