@@ -131,6 +131,18 @@ def run_nightly(args: argparse.Namespace) -> int:
     total = len(plan) + 1
     for number, step in enumerate(plan, 1):
         _execute(step, f"{number}/{total}", args.store, settings, outcome)
+    _confirm(tests, check, args, settings, outcome)
+    _execute(publish, f"{total}/{total}", args.store, settings, outcome)
+    for problem in dict.fromkeys(outcome.problems):
+        print(f"harness nightly: {problem}", file=sys.stderr)
+    if not outcome.problems:
+        print("harness nightly: recorded, checked and published")
+    return outcome.exit_code
+
+
+def _confirm(tests: Step, check: Step, args: argparse.Namespace, settings: Settings,
+             outcome: Outcome) -> None:
+    """Rerun the tests whose newest run jumped and check again, up to `--confirm-runs`."""
     for attempt in range(1, args.confirm_runs + 1):
         jumped = _jumped_tests(args.store)
         if not jumped:
@@ -144,12 +156,6 @@ def run_nightly(args: argparse.Namespace) -> int:
                          argv=(*tests.argv, f"--harness-rerun={listing}")),
                  label, args.store, settings, outcome)
         _execute(check, label, args.store, settings, outcome)
-    _execute(publish, f"{total}/{total}", args.store, settings, outcome)
-    for problem in dict.fromkeys(outcome.problems):
-        print(f"harness nightly: {problem}", file=sys.stderr)
-    if not outcome.problems:
-        print("harness nightly: recorded, checked and published")
-    return outcome.exit_code
 
 
 def _jumped_tests(store: str | None) -> list[str]:

@@ -154,7 +154,8 @@ def test_repeats_measure_replicates_and_no_confirmation_when_asked(project, caps
     assert jump_states(project / ".harness" / "results.db") == [("regression", "confirmed")]
 
 
-def test_bad_counts_are_usage_errors(project, capsys):
+@pytest.mark.usefixtures("project")
+def test_bad_counts_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as raised:
         main(["nightly", "--repeats", "0"])
     assert raised.value.code == 2
