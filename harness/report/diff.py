@@ -146,3 +146,14 @@ def shown(value: Any) -> str:
     if isinstance(value, Mapping) and not value:
         return "{}"
     return str(value)
+
+
+def last_good_run(points: Sequence[Any], first_bad_run: str) -> str | None:
+    """The run before `first_bad_run` in its environment segment, from a series' points
+    (anything with `run_id` and `env`, oldest first); None when it is the first."""
+    previous: dict[str, str] = {}
+    for point in points:
+        if point.run_id == first_bad_run:
+            return previous.get(point.env)
+        previous[point.env] = point.run_id
+    return None
