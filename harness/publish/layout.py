@@ -5,7 +5,10 @@ same content. Tabs:
 
 - `Runs`: long format, one row per (run, test, metric), keyed by `row_key` for exactly-once.
 - `Summary`: wide format, one row per run (newest first), one column per test/metric; a cell
-  is styled by the stored verdict of its run (see STYLES and the `Legend` tab).
+  is styled by the stored verdict of its run (see STYLES and the `Legend` tab). Two header
+  rows: the test (merged across its columns, tests grouped by their parameter, e.g. the
+  architecture), then the metric with its unit. Column keys (`test · metric (unit)`) are
+  rebuilt from the two rows (`summary_keys`).
 - `Regressions`: one row per stored verdict, kept up to date in place (state, triage).
 - `Legend`: what each style means.
 """
@@ -38,6 +41,8 @@ KEY_COLUMN = {RUNS_TAB: 0, SUMMARY_TAB: SUMMARY_FIXED.index("run"), REGRESSIONS_
               LEGEND_TAB: 0}
 # Columns frozen on the left of each tab, so a reader always sees what a row is.
 FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
+# Header rows of each tab (frozen); data rows follow them.
+HEADER_ROWS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 # Number formats by magnitude, 3-4 significant digits, fixed width (never `###` at the width
@@ -47,6 +52,8 @@ NUMBER_FORMATS = ((1000.0, "#,##0"), (100.0, "0.0"), (1.0, "0.00"), (0.1, "0.000
 SCIENTIFIC_FORMAT = "0.00E+00"
 CHANGE_FORMAT = '+0.0"%";-0.0"%";0.0"%"'
 CHANGE_SUFFIX = " · Δ%"
+KEY_SEPARATOR = " · "  # between the test and the metric in a Summary column key
+CHANGE_LABEL = "Δ%"  # the second header row of a change column
 
 # Style -> (background colour as RGB hex, what it means). Each verdict state looks different.
 STYLES = {
@@ -197,7 +204,7 @@ def short_test(test: str) -> str:
 def metric_column(test: str, metric: str) -> str:
     """The key of one test/metric's Summary column: the short test and the metric. The
     header adds the unit (`summary_name`), so columns are found by `find_column`."""
-    return f"{short_test(test)} · {metric}"
+    return f"{short_test(test)}{KEY_SEPARATOR}{metric}"
 
 
 def summary_name(test: str, metric: str, unit: str = "") -> str:
@@ -341,12 +348,69 @@ def insert_position(existing_sort_keys: Sequence[datetime | None], sort_key: dat
 
 
 def summary_header(existing: Sequence[str], rows: Iterable[SummaryRow]) -> list[str]:
-    """The Summary header: existing columns kept in place, new metric columns appended sorted."""
+    """The Summary column keys: existing columns kept in place, new metric columns appended,
+    grouped by the test's parameter (`[resnet]`), then by test, each value before its change."""
     header = list(existing) if existing else list(SUMMARY_FIXED)
     known = set(header)
-    new = sorted({name for row in rows for name in row.metrics} - known,
-                 key=lambda name: (name.removesuffix(CHANGE_SUFFIX), name.endswith(CHANGE_SUFFIX)))
+    new = sorted({name for row in rows for name in row.metrics} - known, key=_column_order)
     return header + new
+
+
+def _column_order(key: str) -> tuple[str, str, str, bool]:
+    test, _, metric = key.removesuffix(CHANGE_SUFFIX).partition(KEY_SEPARATOR)
+    parameter = test[test.find("["):] if "[" in test else ""
+    return parameter, test, metric, key.endswith(CHANGE_SUFFIX)
+
+
+def summary_header_rows(keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The two Summary header rows for column `keys`: the test (only on the first column of
+    each run of one test: the rest of its span is merged), then the metric with its unit
+    (`Δ%` over a change column). Fixed columns have their name in the second row."""
+    top, bottom = [], []
+    for index, key in enumerate(keys):
+        if index < len(SUMMARY_FIXED) or KEY_SEPARATOR not in key:
+            top.append("")
+            bottom.append(key)
+            continue
+        test, _, metric = key.partition(KEY_SEPARATOR)
+        shown_before = index > len(SUMMARY_FIXED) and keys[index - 1].startswith(
+            test + KEY_SEPARATOR)
+        top.append("" if shown_before else test)
+        bottom.append(CHANGE_LABEL if key.endswith(CHANGE_SUFFIX) else metric)
+    return top, bottom
+
+
+def summary_spans(top: Sequence[str]) -> list[tuple[int, int]]:
+    """(first, last) 0-based columns of each test's span in the first header row (a test
+    label and the empty cells after it), for merging; spans of one column are left out."""
+    spans = []
+    starts = [index for index, label in enumerate(top) if label]
+    for position, start in enumerate(starts):
+        end = (starts[position + 1] if position + 1 < len(starts) else len(top)) - 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def summary_keys(top: Sequence[object], bottom: Sequence[object]) -> list[str]:
+    """The column keys that `summary_header_rows` laid out (read back from a sheet: merged
+    cells read empty, so a test label holds until the next one)."""
+    keys: list[str] = []
+    test = ""
+    width = max(len(top), len(bottom))
+    for index in range(width):
+        label = str(top[index]) if index < len(top) and top[index] not in (None, "") else ""
+        name = str(bottom[index]) if index < len(bottom) and bottom[index] is not None else ""
+        test = label or test
+        if index < len(SUMMARY_FIXED) or not test:
+            keys.append(name)
+        elif name == CHANGE_LABEL and keys:
+            keys.append(keys[-1] + CHANGE_SUFFIX)
+        else:
+            keys.append(f"{test}{KEY_SEPARATOR}{name}")
+    while keys and not keys[-1]:
+        keys.pop()
+    return keys
 
 
 def summary_cells(row: SummaryRow, header: Sequence[str]) -> tuple[Cell, ...]:
@@ -381,6 +445,22 @@ def fitted_widths(header: Sequence[str], rows: Iterable[Sequence[Cell]],
             widths[index] = max(widths[index], max(map(len, cell.shown.splitlines()),
                                                    default=0))
     return [min(MAX_WIDTH, max(MIN_WIDTH, round(width + 1.5))) for width in widths]
+
+
+def summary_widths(keys: Sequence[str], rows: Iterable[Sequence[Cell]]) -> list[int]:
+    """Summary column widths: every cell and metric header fits (`fitted_widths`), and each
+    test's label fits the columns it spans (its last column widened when not)."""
+    top, bottom = summary_header_rows(keys)
+    widths = fitted_widths(bottom, rows, wrap_from=len(SUMMARY_FIXED))
+    spans = dict(summary_spans(top))
+    for start, label in enumerate(top):
+        if label:
+            end = spans.get(start, start)
+            need = round(len(label) * 1.1 + 1.5)
+            have = sum(widths[start:end + 1])
+            if have < need:
+                widths[end] = min(MAX_WIDTH, widths[end] + need - have)
+    return widths
 
 
 def header_lines(header: Sequence[str], widths: Sequence[int]) -> int:

@@ -17,6 +17,7 @@ from harness.publish.layout import (
     FILLS,
     FROZEN_COLUMNS,
     HEADER_FILL,
+    HEADER_ROWS,
     KEY_COLUMN,
     LEGEND_HEADER,
     LEGEND_TAB,
@@ -38,6 +39,10 @@ from harness.publish.layout import (
     legend_rows,
     summary_cells,
     summary_header,
+    summary_header_rows,
+    summary_keys,
+    summary_spans,
+    summary_widths,
 )
 
 SERIAL_EPOCH = datetime(1899, 12, 30)  # day 0 of spreadsheet serial dates
@@ -81,7 +86,7 @@ def state_ranges() -> list[str]:
     summary_key = column_letter(KEY_COLUMN[SUMMARY_TAB])
     return [
         f"'{RUNS_TAB}'!A:A",
-        f"'{SUMMARY_TAB}'!1:1",
+        f"'{SUMMARY_TAB}'!1:{HEADER_ROWS[SUMMARY_TAB]}",
         f"'{SUMMARY_TAB}'!A:A",
         f"'{SUMMARY_TAB}'!{summary_key}:{summary_key}",
         f"'{REGRESSIONS_TAB}'!A:A",
@@ -93,15 +98,15 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
     """A SheetState from the values:batchGet answer for `state_ranges()` (rows, unformatted)."""
     columns = [_column(item.get("values", [])) for item in value_ranges]
     runs, dates, summary_runs, regressions = columns[0], *columns[2:5]
-    header, regressions_header = (
-        [str(value) for value in (value_ranges[index].get("values") or [[]])[0]]
-        for index in (1, 5))
-    count = max(len(dates), len(summary_runs)) - 1
+    regressions_header = [str(value) for value in (value_ranges[5].get("values") or [[]])[0]]
+    header_rows = list(value_ranges[1].get("values") or []) + [[], []]
+    first = HEADER_ROWS[SUMMARY_TAB]
+    count = max(len(dates), len(summary_runs)) - first
     return SheetState(
         runs_keys=[str(v) for v in runs[1:]],
-        summary_header=header,
-        summary_runs=[str(v) for v in _pad(summary_runs[1:], count)],
-        summary_dates=[from_serial(v) for v in _pad(dates[1:], count)],
+        summary_header=summary_keys(header_rows[0], header_rows[1]),
+        summary_runs=[str(v) for v in _pad(summary_runs[first:], count)],
+        summary_dates=[from_serial(v) for v in _pad(dates[first:], count)],
         regression_keys=[str(v) for v in regressions[1:]],
         regressions_header=regressions_header,
     )
@@ -171,12 +176,14 @@ def cell_data(cell: Cell) -> dict:
     return data
 
 
-def header_row(names: Iterable[str]) -> dict:
-    """RowData for a header: bold text on a grey background."""
+def header_row(names: Iterable[str], centred: bool = False) -> dict:
+    """RowData for a header: bold text on a grey background (centred: for merged labels)."""
     style = {"textFormat": {"bold": True}, "backgroundColor": color(HEADER_FILL),
              "wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+    if centred:
+        style["horizontalAlignment"] = "CENTER"
     return {"values": [{"userEnteredValue": {"stringValue": name}, "userEnteredFormat": style}
-                       for name in names]}
+                       if name else {"userEnteredFormat": style} for name in names]}
 
 
 def row_data(cells: Iterable[Cell]) -> dict:
@@ -194,20 +201,42 @@ def setup_requests(missing: Sequence[str], first_sheet_id: int) -> tuple[list[di
     for offset, tab in enumerate(missing):
         sheet_id, header = first_sheet_id + offset, HEADERS[tab]
         content = legend_rows() if tab == LEGEND_TAB else []
-        grids[tab] = Grid(sheet_id, 2 + len(content), len(header))
+        rows = HEADER_ROWS[tab] + 1 + len(content)
+        grids[tab] = Grid(sheet_id, rows, len(header))
         requests.append({"addSheet": {"properties": {
             "sheetId": sheet_id, "title": tab,
             "gridProperties": {
-                "rowCount": 2 + len(content), "columnCount": len(header),
-                "frozenRowCount": 1, "frozenColumnCount": FROZEN_COLUMNS[tab],
+                "rowCount": rows, "columnCount": len(header),
+                "frozenRowCount": HEADER_ROWS[tab], "frozenColumnCount": FROZEN_COLUMNS[tab],
             },
         }}})
-        requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
+        if tab == SUMMARY_TAB:
+            requests.extend(summary_header_requests(sheet_id, header))
+        else:
+            requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
         for number, row in enumerate(content, start=1):
             requests.append(_update_row(sheet_id, number, 0, row_data(row.cells)))
         requests.extend(width_requests(sheet_id, fitted_widths(header, [
             row.cells for row in content])))
     return requests, grids
+
+
+def summary_header_requests(sheet_id: int, keys: Sequence[str]) -> list[dict]:
+    """The Summary's two header rows for column `keys`: the first row's merges undone,
+    both rows written, each test merged across its span."""
+    top, bottom = summary_header_rows(keys)
+    row0 = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1}
+    requests: list[dict] = [
+        {"unmergeCells": {"range": {**row0, "startColumnIndex": 0,
+                                    "endColumnIndex": len(keys)}}},
+        _update_row(sheet_id, 0, 0, header_row(top, centred=True)),
+        _update_row(sheet_id, 1, 0, header_row(bottom)),
+    ]
+    requests.extend({"mergeCells": {"range": {**row0, "startColumnIndex": start,
+                                              "endColumnIndex": end + 1},
+                                    "mergeType": "MERGE_ALL"}}
+                    for start, end in summary_spans(top))
+    return requests
 
 
 def width_requests(sheet_id: int, widths: Sequence[int]) -> list[dict]:
@@ -265,7 +294,8 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
 
 def _restyle_requests(restyle: Sequence[Restyle], state: SheetState, grid: Grid) -> list[dict]:
     """Set (or clear) the colour and note of Summary cells of runs already in the sheet."""
-    rows = {run: index + 1 for index, run in enumerate(state.summary_runs)}
+    rows = {run: index + HEADER_ROWS[SUMMARY_TAB] for index, run in
+            enumerate(state.summary_runs)}
     requests = []
     for change in restyle:
         column = find_column(state.summary_header, change.column)
@@ -318,20 +348,21 @@ def _summary_requests(summary: Sequence[SummaryRow], state: SheetState, grid: Gr
             "sheetId": grid.sheet_id, "dimension": "COLUMNS", "length": len(header) - grid.columns,
         }})
     if header != state.summary_header:
-        requests.append(_update_row(grid.sheet_id, 0, 0, header_row(header)))
+        requests.extend(summary_header_requests(grid.sheet_id, header))
     dates = list(state.summary_dates)
+    first = HEADER_ROWS[SUMMARY_TAB]
     for row in summary:
         position = insert_position(dates, row.sort_key)
         dates.insert(position, row.sort_key)
         requests.append({"insertDimension": {
             "range": {"sheetId": grid.sheet_id, "dimension": "ROWS",
-                      "startIndex": position + 1, "endIndex": position + 2},
+                      "startIndex": position + first, "endIndex": position + first + 1},
             "inheritFromBefore": False,
         }})
-        requests.append(_update_row(grid.sheet_id, position + 1, 0,
+        requests.append(_update_row(grid.sheet_id, position + first, 0,
                                     row_data(summary_cells(row, header))))
-    requests.extend(width_requests(grid.sheet_id, fitted_widths(
-        header, [summary_cells(row, header) for row in summary], wrap_from=len(SUMMARY_FIXED))))
+    requests.extend(width_requests(grid.sheet_id, summary_widths(
+        header, [summary_cells(row, header) for row in summary])))
     return requests
 
 
@@ -349,7 +380,7 @@ def duplicate_requests(state: SheetState, grids: dict[str, Grid]) -> list[dict]:
         doomed = []
         for index, key in enumerate(keys):
             if counts[key] > 1 and key in seen:
-                doomed.append(index + 1)  # +1: the header row
+                doomed.append(index + HEADER_ROWS[tab])  # below the header rows
             seen.add(key)
         for row in sorted(doomed, reverse=True):
             requests.append({"deleteDimension": {"range": {
@@ -366,5 +397,6 @@ def new_cells(content: SheetContent, state: SheetState) -> int:
         len(content.runs) * len(RUNS_HEADER)
         + len(content.regressions) * len(REGRESSIONS_HEADER)
         + len(content.summary) * len(header)
-        + (len(header) - len(state.summary_header or SUMMARY_FIXED)) * (len(state.summary_runs) + 1)
+        + (len(header) - len(state.summary_header or SUMMARY_FIXED))
+        * (len(state.summary_runs) + HEADER_ROWS[SUMMARY_TAB])
     )

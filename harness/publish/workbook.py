@@ -21,6 +21,7 @@ from harness.publish.layout import (
     FILLS,
     FROZEN_COLUMNS,
     HEADER_FILL,
+    HEADER_ROWS,
     KEY_COLUMN,
     LEGEND_TAB,
     REGRESSIONS_TAB,
@@ -40,6 +41,10 @@ from harness.publish.layout import (
     legend_rows,
     summary_cells,
     summary_header,
+    summary_header_rows,
+    summary_keys,
+    summary_spans,
+    summary_widths,
 )
 from harness.publish.sheet_plan import HEADERS, column_letter
 
@@ -72,6 +77,7 @@ class WorkbookTarget:
         for tab in TABS:
             if tab not in book.sheetnames:
                 _add_tab(book, tab)
+        _upgrade_summary(book[SUMMARY_TAB])
         _restyle(book[SUMMARY_TAB], content.restyle)
         _upsert_keyed(book[REGRESSIONS_TAB], content.regressions)
         _append_keyed(book[RUNS_TAB], content.runs)
@@ -112,8 +118,11 @@ def _add_tab(book, tab: str) -> None:
     """A new tab with its bold header, frozen header row and key columns, column widths."""
     sheet = book.create_sheet(tab)
     header = HEADERS[tab]
-    _write_header(sheet, header)
-    sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[tab])}2"
+    if tab == SUMMARY_TAB:
+        _write_summary_header(sheet, header)
+    else:
+        _write_header(sheet, header)
+    sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[tab])}{HEADER_ROWS[tab] + 1}"
     if tab == LEGEND_TAB:
         for number, row in enumerate(legend_rows(), start=2):
             for column, cell in enumerate(row.cells, start=1):
@@ -127,12 +136,13 @@ def _fit_columns(book, content: SheetContent) -> None:
         if rows:
             _widen(book[tab], fitted_widths(HEADERS[tab], [row.cells for row in rows]))
     sheet = book[SUMMARY_TAB]
-    header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+    header = _summary_keys(sheet)
     if content.summary and header:
         cells = [summary_cells(row, header) for row in content.summary]
-        widths = _widen(sheet, fitted_widths(header, cells, wrap_from=len(SUMMARY_FIXED)))
+        widths = _widen(sheet, summary_widths(header, cells))
         # A wrapped header needs a taller row: spreadsheets grow it on edit, not on open.
-        sheet.row_dimensions[1].height = HEADER_LINE_POINTS * header_lines(header, widths)
+        _top, bottom = summary_header_rows(header)
+        sheet.row_dimensions[2].height = HEADER_LINE_POINTS * header_lines(bottom, widths)
 
 
 def _widen(sheet, widths: Sequence[int]) -> list[int]:
@@ -147,17 +157,42 @@ def _widen(sheet, widths: Sequence[int]) -> list[int]:
     return done
 
 
-def _write_header(sheet, names: Sequence[str]) -> None:
+def _write_header(sheet, names: Sequence[str], row: int = 1, centred: bool = False) -> None:
     # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
     from openpyxl.styles import Alignment, Font, PatternFill
 
     fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="top", horizontal="center" if centred else None)
     for index, name in enumerate(names, start=1):
-        cell = sheet.cell(row=1, column=index, value=name)
+        cell = sheet.cell(row=row, column=index, value=name or None)
         cell.font = Font(name=FONT, bold=True)
         cell.fill = fill
         cell.alignment = wrap
+
+
+def _write_summary_header(sheet, keys: Sequence[str]) -> None:
+    """The Summary's two header rows for column `keys`, each test merged across its span."""
+    top, bottom = summary_header_rows(keys)
+    for merged in [r for r in sheet.merged_cells.ranges if r.min_row == 1]:
+        sheet.unmerge_cells(str(merged))
+    _write_header(sheet, top, row=1, centred=True)
+    _write_header(sheet, bottom, row=2)
+    for start, end in summary_spans(top):
+        sheet.merge_cells(start_row=1, start_column=start + 1, end_row=1, end_column=end + 1)
+
+
+def _upgrade_summary(sheet) -> None:
+    """A Summary written with one header row (a date right below it) gets the two rows."""
+    if isinstance(sheet.cell(row=2, column=1).value, datetime):
+        keys = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+        sheet.insert_rows(2)
+        _write_summary_header(sheet, keys)
+        sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[SUMMARY_TAB])}3"
+
+
+def _summary_keys(sheet) -> list[str]:
+    """The Summary's column keys, read from its two header rows."""
+    return summary_keys([c.value for c in sheet[1]], [c.value for c in sheet[2]])
 
 
 def _set(sheet, row: int, column: int, cell: Cell) -> None:
@@ -192,8 +227,8 @@ def _restyle(sheet, restyle: Sequence[Restyle]) -> None:
     if not restyle:
         return
     rows = {str(key): number for number, key in
-            enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=2)}
-    header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+            enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=HEADER_ROWS[SUMMARY_TAB] + 1)}
+    header = _summary_keys(sheet)
     for change in restyle:
         column = find_column(header, change.column)
         if change.run_id in rows and column is not None:
@@ -224,7 +259,8 @@ def _upsert_keyed(sheet, rows: Sequence[KeyedRow]) -> None:
 
 def _keys(sheet, column: int) -> list[object]:
     """The values of a 0-based column below the header."""
-    return [row[0] for row in sheet.iter_rows(min_row=2, min_col=column + 1,
+    first = HEADER_ROWS.get(sheet.title, 1) + 1
+    return [row[0] for row in sheet.iter_rows(min_row=first, min_col=column + 1,
                                               max_col=column + 1, values_only=True)]
 
 
@@ -253,10 +289,10 @@ def _insert_summary(sheet, content: SheetContent) -> None:
     if not rows:
         return
     _check_rows(sheet, len(rows))
-    existing = [str(c.value) for c in sheet[1] if c.value is not None] or list(SUMMARY_FIXED)
+    existing = _summary_keys(sheet) or list(SUMMARY_FIXED)
     header = summary_header(existing, rows)
     if header != existing:
-        _write_header(sheet, header)
+        _write_summary_header(sheet, header)
     dates: list[datetime | None] = [
         value if isinstance(value, datetime) else None for value in _keys(sheet, 0)
     ]
@@ -264,17 +300,17 @@ def _insert_summary(sheet, content: SheetContent) -> None:
     if all(d is not None and d < ordered[-1].sort_key for d in dates):
         # The common case: every new run is newer than what is there; one block insert.
         if dates:
-            sheet.insert_rows(2, amount=len(ordered))
+            sheet.insert_rows(HEADER_ROWS[SUMMARY_TAB] + 1, amount=len(ordered))
         for index, row in enumerate(ordered):
             _write_summary_row(sheet, index, row, header)
         return
     for row in rows:
         position = insert_position(dates, row.sort_key)
         dates.insert(position, row.sort_key)
-        sheet.insert_rows(position + 2)
+        sheet.insert_rows(position + HEADER_ROWS[SUMMARY_TAB] + 1)
         _write_summary_row(sheet, position, row, header)
 
 
 def _write_summary_row(sheet, position: int, row: SummaryRow, header: Sequence[str]) -> None:
     for column, cell in enumerate(summary_cells(row, header), start=1):
-        _set(sheet, position + 2, column, cell)
+        _set(sheet, position + HEADER_ROWS[SUMMARY_TAB] + 1, column, cell)

@@ -12,7 +12,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from harness.publish.layout import SUMMARY_TAB
+from harness.publish.layout import HEADER_ROWS, SUMMARY_TAB
 from harness.publish.workbook import WorkbookTarget
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.settings import resolve
@@ -90,7 +90,7 @@ def only_tab(workbook: Path, tab: str, output: Path, hide: tuple[str, ...] = ())
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    for cell in sheet[1]:
+    for cell in sheet[HEADER_ROWS[tab]]:  # the names of the columns: the last header row
         if cell.value in hide:
             sheet.column_dimensions[cell.column_letter].hidden = True
     book.save(output)

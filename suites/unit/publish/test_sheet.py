@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from harness.cli import main
 from harness.publish.credentials import CredentialsError, load_credentials
-from harness.publish.layout import RUNS_TAB, SUMMARY_TAB
+from harness.publish.layout import RUNS_TAB, SUMMARY_TAB, summary_keys
 from harness.publish.sheet_plan import to_serial
 from harness.testing import netguard
 from harness.testing.fixtures import add_runs
@@ -50,6 +51,11 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     # Formats travel too: the header is frozen, the Legend is in its colours.
     assert server.sheet(sheet_env, RUNS_TAB).frozen_rows == 1
     assert server.sheet(sheet_env, SUMMARY_TAB).frozen_columns == 2
+    # Two header rows on both, each test merged across its columns the same way.
+    assert server.sheet(sheet_env, SUMMARY_TAB).frozen_rows == 2
+    merged = {(r.min_row - 1, r.max_row, r.min_col - 1, r.max_col)
+              for r in book[SUMMARY_TAB].merged_cells.ranges}
+    assert merged and set(server.sheet(sheet_env, SUMMARY_TAB).merges) == merged
     flagged = server.cell(sheet_env, "Legend", 3, 0)
     assert flagged["v"] == "improvement"
     assert flagged["f"]["backgroundColor"]["green"] > flagged["f"]["backgroundColor"]["red"]
@@ -59,17 +65,17 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
 
 def _assert_same_formats_widths_and_links(server, key, summary) -> None:
     """Number formats, commit links and fitted widths are the same on both targets."""
-    header = [cell.value for cell in summary[1]]
+    header = summary_keys([c.value for c in summary[1]], [c.value for c in summary[2]])
     for column, name in enumerate(header):
-        cell = summary.cell(row=2, column=column + 1)
-        found = server.cell(key, SUMMARY_TAB, 1, column) or {}
+        cell = summary.cell(row=3, column=column + 1)
+        found = server.cell(key, SUMMARY_TAB, 2, column) or {}
         if isinstance(cell.value, float):
             assert found["f"]["numberFormat"]["pattern"] == cell.number_format, name
         pixels = server.sheet(key, SUMMARY_TAB).column_pixels[column]
-        letter = summary.cell(row=1, column=column + 1).column_letter
+        letter = get_column_letter(column + 1)
         assert summary.column_dimensions[letter].width * 8 == pytest.approx(pixels, abs=8), name
-    commit = summary.cell(row=2, column=header.index("commit") + 1)
-    link = server.cell(key, SUMMARY_TAB, 1, header.index("commit"))["f"]["textFormat"]["link"]
+    commit = summary.cell(row=3, column=header.index("commit") + 1)
+    link = server.cell(key, SUMMARY_TAB, 2, header.index("commit"))["f"]["textFormat"]["link"]
     assert commit.hyperlink.target == link["uri"] and link["uri"].startswith(
         "https://git.example/c/")
 
