@@ -10,12 +10,15 @@ same content. Tabs:
   architecture), then the metric with its unit. Column keys (`test · metric (unit)`) are
   rebuilt from the two rows (`summary_keys`).
 - `Regressions`: one row per stored verdict, kept up to date in place (state, triage).
+- `Trends`: one small chart per Summary metric column (workbook: a line chart; Google
+  Sheets: a SPARKLINE formula over the Summary column), rebuilt when the columns change.
 - `Legend`: what each style means.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +26,8 @@ from datetime import datetime
 from harness.records import Measurement, MeasurementStatus, Run, as_finite_float
 
 RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB, LEGEND_TAB = "Runs", "Summary", "Regressions", "Legend"
-TABS = (RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB, LEGEND_TAB)
+TRENDS_TAB = "Trends"
+TABS = (RUNS_TAB, SUMMARY_TAB, TRENDS_TAB, REGRESSIONS_TAB, LEGEND_TAB)
 
 RUNS_HEADER = (
     "key", "date", "run", "commit", "branch", "device", "test", "metric",
@@ -36,13 +40,14 @@ REGRESSIONS_HEADER = (
     "repro",
 )
 LEGEND_HEADER = ("style", "meaning")
+TRENDS_HEADER = ("test", "metric", "trend (oldest → newest)")
 # Columns that hold each tab's unique key (read back after an ambiguous write), 0-based.
 KEY_COLUMN = {RUNS_TAB: 0, SUMMARY_TAB: SUMMARY_FIXED.index("run"), REGRESSIONS_TAB: 0,
-              LEGEND_TAB: 0}
+              LEGEND_TAB: 0, TRENDS_TAB: 0}
 # Columns frozen on the left of each tab, so a reader always sees what a row is.
-FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
+FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1, TRENDS_TAB: 1}
 # Header rows of each tab (frozen); data rows follow them.
-HEADER_ROWS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
+HEADER_ROWS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1, TRENDS_TAB: 1}
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 # Number formats by magnitude, 3-4 significant digits, fixed width (never `###` at the width
@@ -87,7 +92,7 @@ class Cell:
     """One cell: a value (text, number, date or empty), its kind and an optional flag."""
 
     value: str | float | datetime | None
-    kind: str = "text"  # "text", "number", "change" (in %) or "date"
+    kind: str = "text"  # "text", "number", "change" (in %), "date" or "formula"
     flag: str | None = None
     note: str | None = None
     link: str | None = None
@@ -123,6 +128,17 @@ def number_format(value: object) -> str:
         if size >= bound:
             return pattern
     return SCIENTIFIC_FORMAT
+
+
+def axis_format(values: Iterable[object]) -> str:
+    """The number format of a chart axis over `values`: enough decimals to tell its ticks
+    (about four across the spread) apart; thousands grouped."""
+    numbers = [float(v) for v in values if isinstance(v, (int, float))]
+    spread = max(numbers) - min(numbers) if numbers else 0.0
+    if spread <= 0:
+        return number_format(numbers[0] if numbers else 0.0)
+    decimals = max(0, math.ceil(-math.log10(spread / 4)))
+    return "0." + "0" * decimals if decimals else "#,##0"
 
 
 def shown_number(value: float) -> str:
@@ -378,6 +394,26 @@ def summary_header_rows(keys: Sequence[str]) -> tuple[list[str], list[str]]:
         top.append("" if shown_before else test)
         bottom.append(CHANGE_LABEL if key.endswith(CHANGE_SUFFIX) else metric)
     return top, bottom
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One chart of the Trends tab: a Summary metric column (0-based) and its labels."""
+
+    test: str
+    metric: str
+    column: int
+
+
+def trends(keys: Sequence[str]) -> list[Trend]:
+    """A Trend per Summary value column (not the change columns), in column order."""
+    found = []
+    for index, key in enumerate(keys):
+        if index >= len(SUMMARY_FIXED) and KEY_SEPARATOR in key and \
+                not key.endswith(CHANGE_SUFFIX):
+            test, _, metric = key.partition(KEY_SEPARATOR)
+            found.append(Trend(test, metric, index))
+    return found
 
 
 def summary_spans(top: Sequence[str]) -> list[tuple[int, int]]:

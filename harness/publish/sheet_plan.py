@@ -28,6 +28,8 @@ from harness.publish.layout import (
     SUMMARY_FIXED,
     SUMMARY_TAB,
     TABS,
+    TRENDS_HEADER,
+    TRENDS_TAB,
     Cell,
     KeyedRow,
     Restyle,
@@ -43,12 +45,14 @@ from harness.publish.layout import (
     summary_keys,
     summary_spans,
     summary_widths,
+    trends,
 )
 
 SERIAL_EPOCH = datetime(1899, 12, 30)  # day 0 of spreadsheet serial dates
 CELL_FIELDS = "userEnteredValue,userEnteredFormat,note"
 STYLE_FIELDS = "userEnteredFormat.backgroundColor,note"
-HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, REGRESSIONS_TAB: REGRESSIONS_HEADER,
+HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, TRENDS_TAB: TRENDS_HEADER,
+           REGRESSIONS_TAB: REGRESSIONS_HEADER,
            LEGEND_TAB: LEGEND_HEADER}
 PIXELS_PER_CHARACTER = 8  # Sheets' default font (Arial 10), with room for bold and digits
 
@@ -72,6 +76,7 @@ class SheetState:
     summary_dates: list[datetime | None] = field(default_factory=list)
     regression_keys: list[str] = field(default_factory=list)
     regressions_header: list[str] = field(default_factory=list)
+    trends_rows: int = 0  # data rows of the Trends tab
 
     def keys(self, tab: str) -> list[str]:
         """The key column of `tab`'s data rows, top to bottom."""
@@ -91,6 +96,7 @@ def state_ranges() -> list[str]:
         f"'{SUMMARY_TAB}'!{summary_key}:{summary_key}",
         f"'{REGRESSIONS_TAB}'!A:A",
         f"'{REGRESSIONS_TAB}'!1:1",
+        f"'{TRENDS_TAB}'!A:A",
     ]
 
 
@@ -109,6 +115,7 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
         summary_dates=[from_serial(v) for v in _pad(dates[first:], count)],
         regression_keys=[str(v) for v in regressions[1:]],
         regressions_header=regressions_header,
+        trends_rows=max(0, len(columns[6]) - 1) if len(columns) > 6 else 0,
     )
 
 
@@ -157,6 +164,8 @@ def cell_data(cell: Cell) -> dict:
     if cell.value is not None and cell.value != "":
         if cell.kind == "date" and isinstance(cell.value, datetime):
             data["userEnteredValue"] = {"numberValue": to_serial(cell.value)}
+        elif cell.kind == "formula":
+            data["userEnteredValue"] = {"formulaValue": str(cell.value)}
         elif cell.kind in ("number", "change"):
             data["userEnteredValue"] = {"numberValue": cell.value}
         else:
@@ -289,7 +298,44 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
     summary = [row for row in content.summary if row.key not in known_runs]
     if summary:
         requests.extend(_summary_requests(summary, state, grids[SUMMARY_TAB]))
+        header = summary_header(state.summary_header or list(SUMMARY_FIXED), summary)
+        if header != state.summary_header or state.trends_rows != len(trends(header)):
+            requests.extend(trends_requests(header, grids[TRENDS_TAB]))
     return requests
+
+
+def sparkline(column: int) -> str:
+    """A SPARKLINE over one Summary column's values, drawn right to left (the Summary is
+    newest first, so the oldest run shows on the left)."""
+    letter = column_letter(column)
+    first = HEADER_ROWS[SUMMARY_TAB] + 1
+    return (f"=SPARKLINE('{SUMMARY_TAB}'!{letter}{first}:{letter}, "
+            '{"charttype","line";"rtl",TRUE;"linewidth",2})')
+
+
+TREND_ROW_PIXELS, TREND_PIXELS = 40, 320  # a Trends row's height, its sparkline's width
+
+
+def trends_requests(keys: Sequence[str], grid: Grid) -> list[dict]:
+    """Rewrite the Trends tab for Summary columns `keys`: a row per metric column with its
+    test, metric and sparkline (the formulas reach the Summary's newest rows by themselves)."""
+    found = trends(keys)
+    requests: list[dict] = []
+    if 1 + len(found) > grid.rows:
+        requests.append({"appendDimension": {"sheetId": grid.sheet_id, "dimension": "ROWS",
+                                             "length": 1 + len(found) - grid.rows}})
+    rows = [(Cell(t.test), Cell(t.metric), Cell(sparkline(t.column), "formula")) for t in found]
+    if rows:
+        requests.append({"updateCells": {
+            "start": {"sheetId": grid.sheet_id, "rowIndex": 1, "columnIndex": 0},
+            "rows": [row_data(row) for row in rows], "fields": CELL_FIELDS}})
+        requests.append({"updateDimensionProperties": {
+            "range": {"sheetId": grid.sheet_id, "dimension": "ROWS", "startIndex": 1,
+                      "endIndex": 1 + len(rows)},
+            "properties": {"pixelSize": TREND_ROW_PIXELS}, "fields": "pixelSize"}})
+    widths = fitted_widths(TRENDS_HEADER, [row[:2] for row in rows])
+    return requests + width_requests(grid.sheet_id, [*widths[:2], TREND_PIXELS //
+                                                     PIXELS_PER_CHARACTER])
 
 
 def _restyle_requests(restyle: Sequence[Restyle], state: SheetState, grid: Grid) -> list[dict]:

@@ -29,6 +29,7 @@ from harness.publish.layout import (
     SUMMARY_FIXED,
     SUMMARY_TAB,
     TABS,
+    TRENDS_TAB,
     Cell,
     KeyedRow,
     Restyle,
@@ -38,6 +39,7 @@ from harness.publish.layout import (
     fitted_widths,
     header_lines,
     insert_position,
+    axis_format,
     legend_rows,
     summary_cells,
     summary_header,
@@ -45,6 +47,7 @@ from harness.publish.layout import (
     summary_keys,
     summary_spans,
     summary_widths,
+    trends,
 )
 from harness.publish.sheet_plan import HEADERS, column_letter
 
@@ -83,6 +86,7 @@ class WorkbookTarget:
         _append_keyed(book[RUNS_TAB], content.runs)
         _insert_summary(book[SUMMARY_TAB], content)
         _fit_columns(book, content)
+        _write_trends(book)
         self._save(book)
 
     def _load(self):
@@ -128,6 +132,54 @@ def _add_tab(book, tab: str) -> None:
             for column, cell in enumerate(row.cells, start=1):
                 _set(sheet, number, column, cell)
         _widen(sheet, fitted_widths(header, [row.cells for row in legend_rows()]))
+
+
+TREND_ROW_POINTS = 96  # the height of a Trends row: its chart's 3 cm and a margin
+TREND_CHART_CM = (3.2, 13.0)  # height, width
+
+
+def _write_trends(book) -> None:
+    """Rebuild the Trends tab: a line chart per Summary metric column, oldest run on the
+    left (openpyxl does not read charts back, so every write draws them anew)."""
+    # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.styles import Alignment
+
+    if TRENDS_TAB in book.sheetnames:
+        book.remove(book[TRENDS_TAB])
+    sheet = book.create_sheet(TRENDS_TAB, index=book.sheetnames.index(SUMMARY_TAB) + 1)
+    _write_header(sheet, HEADERS[TRENDS_TAB])
+    sheet.freeze_panes = "B2"
+    summary = book[SUMMARY_TAB]
+    first, last = HEADER_ROWS[SUMMARY_TAB] + 1, summary.max_row
+    found = trends(_summary_keys(summary))
+    for row, trend in enumerate(found, start=2):
+        for column, label in ((1, trend.test), (2, trend.metric)):
+            _set(sheet, row, column, Cell(label))
+            sheet.cell(row, column).alignment = Alignment(vertical="center")
+        sheet.row_dimensions[row].height = TREND_ROW_POINTS
+        if last < first:
+            continue
+        chart = LineChart()
+        chart.legend = None
+        chart.height, chart.width = TREND_CHART_CM
+        chart.add_data(Reference(summary, min_col=trend.column + 1, min_row=first,
+                                 max_row=last))
+        chart.series[0].smooth = False
+        chart.set_categories(Reference(summary, min_col=2, min_row=first, max_row=last))
+        chart.x_axis.scaling.orientation = "maxMin"  # the Summary is newest first
+        chart.y_axis.crosses = "max"  # the value axis on the left, by the oldest run
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.y_axis.number_format = axis_format(
+            row[0] for row in summary.iter_rows(min_row=first, min_col=trend.column + 1,
+                                                max_col=trend.column + 1, values_only=True))
+        sheet.add_chart(chart, f"C{row}")
+    _widen(sheet, fitted_widths(HEADERS[TRENDS_TAB], [(Cell(t.test), Cell(t.metric))
+                                                      for t in found]))
+    sheet.column_dimensions["C"].width = TREND_CHART_CM[1] * 4.6  # characters per cm
+    sheet.page_setup.orientation = "landscape"  # printed: labels and charts on one page
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _fit_columns(book, content: SheetContent) -> None:

@@ -12,7 +12,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from harness.publish.layout import HEADER_ROWS, SUMMARY_TAB
+from harness.publish.layout import HEADER_ROWS, SUMMARY_TAB, TRENDS_HEADER
 from harness.publish.workbook import WorkbookTarget
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.settings import resolve
@@ -125,6 +125,24 @@ def summary_png(workbook: Path, folder: Path, resolution: int = 60) -> Path:
     subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1",
                     "-singlefile", str(pdf), str(folder / "summary")], check=True, timeout=60)
     picture = folder / "summary.png"
+    _crop(picture)
+    return picture
+
+
+def page_of(pdf: Path, text: str) -> int:
+    """The first page (1-based) of `pdf` whose text holds `text`."""
+    pages = pdf_text(pdf).split("\f")
+    return next(number for number, page in enumerate(pages, start=1) if text in page)
+
+
+def trends_png(workbook: Path, folder: Path, resolution: int = 60) -> Path:
+    """The Trends tab's first page as a PNG: the whole workbook is rendered (its charts read
+    the Summary tab, and openpyxl would drop them on a copy), the Trends page picked."""
+    pdf = to_pdf(workbook, folder)
+    page = str(page_of(pdf, TRENDS_HEADER[-1]))
+    subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", page, "-l", page,
+                    "-singlefile", str(pdf), str(folder / "trends")], check=True, timeout=60)
+    picture = folder / "trends.png"
     _crop(picture)
     return picture
 

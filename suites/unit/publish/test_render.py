@@ -15,7 +15,15 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from harness.publish.layout import REGRESSIONS_TAB, SUMMARY_TAB, Cell, header_lines
+from harness.publish.layout import (
+    REGRESSIONS_TAB,
+    SUMMARY_TAB,
+    TRENDS_HEADER,
+    Cell,
+    header_lines,
+    summary_keys,
+    trends,
+)
 from harness.testing import render
 
 
@@ -75,3 +83,24 @@ def test_rendered_regressions_tab_shows_every_commit_range_whole(rendered):
     column = rows[0].index("suspect_commits")
     ranges = {row[column] for row in rows[1:] if row[column]}
     assert ranges and all(commits in text for commits in ranges)
+
+
+def test_rendered_trends_tab_draws_a_chart_per_metric_with_its_labels(rendered):
+    book, text = rendered
+    pages = text.split("\f")
+    start = next(i for i, page in enumerate(pages) if TRENDS_HEADER[-1] in page)
+    end = next(i for i, page in enumerate(pages) if i > start and "suspect_commits" in page)
+    shown = "\n".join(pages[start:end])
+    summary = book[SUMMARY_TAB]
+    found = trends(summary_keys([c.value for c in summary[1]], [c.value for c in summary[2]]))
+    assert len(found) == 6
+    ticks = [float(n.replace(",", "")) for n in re.findall(r"(?<![\w.])[\d,]+\.?\d*", shown)
+             if n.replace(",", "").replace(".", "").isdigit()]
+    for trend in found:
+        assert re.search(rf"{re.escape(trend.test)}\s+{re.escape(trend.metric)}", shown), trend
+        values = [row[0] for row in summary.iter_rows(min_row=3, min_col=trend.column + 1,
+                                                      max_col=trend.column + 1,
+                                                      values_only=True)]
+        low, high = min(values), max(values)
+        # The chart's value axis is drawn: a tick label within its values' range.
+        assert any(low - (high - low) <= tick <= high + (high - low) for tick in ticks), trend

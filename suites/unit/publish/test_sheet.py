@@ -56,6 +56,13 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     merged = {(r.min_row - 1, r.max_row, r.min_col - 1, r.max_col)
               for r in book[SUMMARY_TAB].merged_cells.ranges}
     assert merged and set(server.sheet(sheet_env, SUMMARY_TAB).merges) == merged
+    # Trends: a sparkline per metric column over the Summary's values (not the changes).
+    trends = server.values(sheet_env, "Trends")
+    assert trends[0][:2] == ["test", "metric"] and len(trends) == 1 + 5
+    assert trends[1][:2] == ["test_metric[0]", "metric_000"]
+    assert trends[1][2] == """=SPARKLINE('Summary'!G3:G, {"charttype","line";"rtl",TRUE;""" \
+        '"linewidth",2})'
+    assert trends[2][2].startswith("=SPARKLINE('Summary'!I3:I,")
     flagged = server.cell(sheet_env, "Legend", 3, 0)
     assert flagged["v"] == "improvement"
     assert flagged["f"]["backgroundColor"]["green"] > flagged["f"]["backgroundColor"]["red"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, capsys):
     assert str(WORKBOOK.resolve()) in out.replace("\n", "") and "[2/2]" in out
 
     book = load_workbook(WORKBOOK)
-    assert book.sheetnames == ["Runs", "Summary", "Regressions", "Legend"]
+    assert book.sheetnames == ["Runs", "Summary", "Trends", "Regressions", "Legend"]
     runs, summary = book["Runs"], book["Summary"]
     assert [c.value for c in runs[1]] == list(RUNS_HEADER)
     assert runs["A1"].font.bold and runs.freeze_panes == "B2"
@@ -111,6 +112,26 @@ def test_summary_has_a_test_row_merged_over_its_metrics_then_metric_and_unit(sto
     assert bottom[:8] == [*SUMMARY_FIXED, "loss", "Δ%"] and bottom[8:10] == ["top1 (%)", "Δ%"]
     assert "G1:J1" in {str(merged) for merged in summary.merged_cells.ranges}
     assert summary.freeze_panes == "C3" and summary["G2"].font.bold
+
+
+@pytest.mark.usefixtures("workdir")
+def test_trends_tab_has_a_line_chart_per_metric_over_its_summary_column(store):
+    add_runs(store, 3, metrics=3, drift=0.1)
+    assert main(["--store", "results.db", "sync"]) == 0
+    add_runs(store, 1, metrics=3, start=3)
+    assert main(["--store", "results.db", "sync"]) == 0  # charts drawn again, over 4 runs
+    book = load_workbook(WORKBOOK, rich_text=False)
+    trends = book["Trends"]
+    rows = [row for row in trends.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert [row[:2] for row in rows] == [
+        ("test_metric[0]", "metric_000"), ("test_metric[1]", "metric_001 (s)"),
+        ("test_metric[2]", "metric_002")]
+    # openpyxl does not read charts back: look at what the file holds.
+    with zipfile.ZipFile(WORKBOOK) as archive:
+        charts = sorted(name for name in archive.namelist() if name.startswith("xl/charts/"))
+        first = archive.read(charts[0]).decode()
+    assert len(charts) == 3 and "<lineChart>" in first
+    assert "'Summary'!$G$3:$G$6" in first and "'Summary'!$B$3:$B$6" in first
 
 
 @pytest.mark.usefixtures("workdir")
