@@ -3,7 +3,6 @@ series plotted large, the unchanged ones small and collapsed."""
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from harness.detect.series import Series
 from harness.records import Verdict
 from harness.report.diff import Difference, shown
-from harness.report.plots import trend_png
+from harness.report.plots import trend_svg
 from harness.report.rows import COLUMNS, CONFIDENCE_NOTE, KIND_LABELS, cells, headline, number
 
 _STYLE = """
@@ -93,9 +92,9 @@ def _chance(confidence: float) -> str:
 
 
 def _figure(series: Series, verdicts: list[Verdict], large: bool) -> str:
-    png = base64.b64encode(trend_png(series, verdicts, large=large)).decode()
+    svg = trend_svg(series, verdicts, large=large)
     label = html.escape(f"{series.test} · {series.metric}")
-    return (f'<figure><img alt="{label}" src="data:image/png;base64,{png}">'
+    return (f'<figure role="img" aria-label="{label}">{svg}'
             f"<figcaption>{label}</figcaption></figure>")
 
 
@@ -111,7 +110,7 @@ def _table(verdicts: list[Verdict]) -> str:
 
 def render_html(series_list: list[Series], verdicts: list[Verdict],
                 title: str = "harness regression report", diffs: RunDiffs | None = None) -> str:
-    """The whole report as one HTML string (plots embedded as base64 PNG); `diffs` adds what
+    """The whole report as one HTML string (plots inline as SVG); `diffs` adds what
     differs between the runs around each flagged commit range."""
     by_series: dict[tuple[str, str], list[Verdict]] = {}
     for verdict in verdicts:

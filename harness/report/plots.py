@@ -1,4 +1,5 @@
-"""Trend plots (matplotlib, imported only here): one PNG per series, changes marked."""
+"""Trend plots (matplotlib, imported only here): one inline SVG per series, changes marked;
+its text (title, commit labels) stays text, so a browser finds and a reader selects it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ _COLOURS = {
 MAX_COMMIT_LABELS = 16
 
 
-def trend_png(series: Series, verdicts: list[Verdict], large: bool = True) -> bytes:
-    """A PNG of the series over runs: one colour per environment, change points as vertical
+def trend_svg(series: Series, verdicts: list[Verdict], large: bool = True) -> str:
+    """An `<svg>` element of the series over runs: one colour per environment, change points as vertical
     lines (red regression, green improvement, purple environment), outliers circled; the x
     axis labelled with commits. `large` for a changed series, small for a steady one."""
     import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
@@ -27,6 +28,7 @@ def trend_png(series: Series, verdicts: list[Verdict], large: bool = True) -> by
     from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
 
     figure, axes = pyplot.subplots(figsize=(10, 3.2) if large else (4.2, 1.8), dpi=90)
+    label = f"{series.test} · {series.metric}"
     try:
         position = {point.run_index: number for number, point in enumerate(series.points)}
         for segment in series.segments():
@@ -53,9 +55,14 @@ def trend_png(series: Series, verdicts: list[Verdict], large: bool = True) -> by
         if len(series.segments()) > 1:
             axes.legend(fontsize=7)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        buffer = io.StringIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": label}):
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+        text = buffer.getvalue()
+        text = text[text.index("<svg"):]
+        if "<metadata>" in text:  # authoring metadata: nothing a reader sees
+            text = text[:text.index("<metadata>")] + text[text.index("</metadata>") + 11:]
+        return text
     finally:
         pyplot.close(figure)
 
