@@ -19,9 +19,9 @@ MAX_COMMIT_LABELS = 16
 
 
 def trend_svg(series: Series, verdicts: list[Verdict], large: bool = True) -> str:
-    """An `<svg>` element of the series over runs: one colour per environment, change points as vertical
-    lines (red regression, green improvement, purple environment), outliers circled; the x
-    axis labelled with commits. `large` for a changed series, small for a steady one."""
+    """An `<svg>` element of the series over runs: one colour per environment, change points
+    as vertical lines (red regression, green improvement, purple environment), outliers
+    circled; the x axis labelled with commits. `large` for a changed series, small for a steady one."""
     import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
 
     matplotlib.use("Agg")
@@ -49,22 +49,29 @@ def trend_svg(series: Series, verdicts: list[Verdict], large: bool = True) -> st
                               xycoords=("data", "axes fraction"), xytext=(3, -10),
                               textcoords="offset points", fontsize=7, color=colour)
         unit = f" ({series.unit})" if series.unit else ""
-        axes.set_title(f"{series.test} · {series.metric}", fontsize=9 if large else 7)
+        axes.set_title(label, fontsize=9 if large else 7)
         _commit_axis(axes, [point.commit for point in series.points], large)
         axes.set_ylabel(f"{series.metric}{unit}", fontsize=8 if large else 6)
         if len(series.segments()) > 1:
             axes.legend(fontsize=7)
         figure.tight_layout()
-        buffer = io.StringIO()
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": label}):
-            figure.savefig(buffer, format="svg", metadata={"Date": None})
-        text = buffer.getvalue()
-        text = text[text.index("<svg"):]
-        if "<metadata>" in text:  # authoring metadata: nothing a reader sees
-            text = text[:text.index("<metadata>")] + text[text.index("</metadata>") + 11:]
-        return text
+        return _svg(figure, label)
     finally:
         pyplot.close(figure)
+
+
+def _svg(figure, salt: str) -> str:
+    """The figure as an `<svg>` element, its text kept as text, no authoring metadata."""
+    import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    if "<metadata>" in text:
+        text = text[:text.index("<metadata>")] + text[text.index("</metadata>") + 11:]
+    return text
 
 
 def _commit_axis(axes, commits: list[str], large: bool) -> None:
