@@ -21,7 +21,8 @@ MAX_COMMIT_LABELS = 16
 def trend_svg(series: Series, verdicts: list[Verdict], large: bool = True) -> str:
     """An `<svg>` element of the series over runs: one colour per environment, change points
     as vertical lines (red regression, green improvement, purple environment), outliers
-    circled; the x axis labelled with commits. `large` for a changed series, small for a steady one."""
+    circled; the x axis labelled with commits. `large` for a changed series, small for a
+    steady one."""
     import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
 
     matplotlib.use("Agg")
