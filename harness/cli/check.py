@@ -107,25 +107,6 @@ def _print_notes(out, result) -> None:
                   f"across runs {', '.join(run[:8] for run in verdict.runs)}", soft_wrap=True)
 
 
-def _range_diffs(store, result) -> dict:
-    """For each flagged commit range, what differs between its last good and first bad run."""
-    # pylint: disable=import-outside-toplevel  # report modules load only when reporting
-    from harness.report.diff import Side, diff_sides, last_good_run, pairs
-    from harness.report.html import commit_range_label
-
-    points = {(series.test, series.metric): series.points for series in result.series}
-    diffs = {}
-    for verdict in (item.verdict for item in result.open):
-        label = commit_range_label(verdict)
-        good = last_good_run(points.get((verdict.test, verdict.metric), ()), verdict.run_id)
-        if label in diffs or good is None:
-            continue
-        sides = [Side(run, store.configs(run.run_id), ()) for run in
-                 (store.get_run(good), store.get_run(verdict.run_id))]
-        diffs[label] = diff_sides(*sides, pairs(*sides))
-    return diffs
-
-
 def _write_reports(args: argparse.Namespace, result, store=None) -> None:
     # pylint: disable=import-outside-toplevel  # publishers load only when asked for
     from harness.report.markdown import markdown_report
@@ -138,13 +119,15 @@ def _write_reports(args: argparse.Namespace, result, store=None) -> None:
     if args.html:
         try:
             from harness.report.html import write_html
+            from harness.stages.diff import range_diffs
         except ImportError as error:
             raise CommandError(f"the HTML report needs matplotlib: pip install "
                                f"'harness[report]' ({error})") from error
         try:
             args.html.parent.mkdir(parents=True, exist_ok=True)
             write_html(args.html, list(result.series), [v.verdict for v in result.open],
-                       diffs=_range_diffs(store, result) if store is not None else None)
+                       diffs=None if store is None else range_diffs(
+                           store, result.series, [v.verdict for v in result.open]))
         except OSError as error:
             raise CommandError(f"cannot write {args.html}: {error.strerror}") from error
 

@@ -25,6 +25,7 @@ from harness.report.diff import (
     pairs,
     shown,
 )
+from harness.stages.diff import load_side
 from harness.store import Store
 
 
@@ -43,10 +44,8 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=diff_command)
 
 
-def load_side(store: Store, run_id: str | None) -> Side:
-    """A run with its recorded configurations and measurements."""
-    run = pick_run(store, run_id)
-    return Side(run, store.configs(run.run_id), tuple(store.measurements(run.run_id)))
+def _side(store: Store, run_id: str | None) -> Side:
+    return load_side(store, pick_run(store, run_id))
 
 
 def resolve_test(side: Side, name: str | None) -> str | None:
@@ -74,8 +73,8 @@ def diff_command(args: argparse.Namespace) -> int:
         raise CommandError("give RUN_B, or --test-a and --test-b to compare two tests of "
                            "RUN_A")
     store = open_existing(args)
-    a = load_side(store, args.run_a)
-    b = load_side(store, args.run_b or args.run_a)
+    a = _side(store, args.run_a)
+    b = _side(store, args.run_b or args.run_a)
     test_a = resolve_test(a, args.test_a or args.test)
     test_b = resolve_test(b, args.test_b or args.test)
     found = diff_sides(a, b, pairs(a, b, test_a, test_b), everything=args.everything)
