@@ -25,7 +25,7 @@ figure { margin: 1em 0; }
 .summary li { margin: 0.3em 0; }
 .small { display: flex; flex-wrap: wrap; gap: 0.5em; }
 .small figure { margin: 0; font-size: 0.75em; }
-table.diff { margin: 0.5em 0 1em; }
+table.diff { margin: 0.5em 0 1em; } table.diff td { overflow-wrap: anywhere; }
 """
 
 RunDiffs = Mapping[str, Sequence[Difference]]
@@ -76,10 +76,14 @@ def _diff_table(found: Sequence[Difference]) -> str:
     if not rows:
         return ("<p>Last good and first bad run: same configuration and environment "
                 "(only the code changed).</p>")
+    def value(item: Difference, side: object) -> str:
+        text = shown(side)
+        return html.escape(text[:10] if item.key == "commit" else text)
+
     body = "".join(
         f"<tr><td>{html.escape(item.section)}</td><td>{html.escape(item.test)}</td>"
-        f"<td>{html.escape(item.key)}</td><td>{html.escape(shown(item.a))}</td>"
-        f"<td>{html.escape(shown(item.b))}</td></tr>" for item in rows)
+        f"<td>{html.escape(item.key)}</td><td>{value(item, item.a)}</td>"
+        f"<td>{value(item, item.b)}</td></tr>" for item in rows)
     return ('<p>What differs between the last good and the first bad run:</p>'
             '<table class="diff"><thead><tr><th>section</th><th>test</th><th>key</th>'
             f"<th>last good</th><th>first bad</th></tr></thead><tbody>{body}</tbody></table>")

@@ -1,7 +1,9 @@
 """The workbook as a person sees it: a demo history published by the real publisher, rendered
-by LibreOffice headless to PDF (and PNG), its text read back with poppler's `pdftotext`.
+by LibreOffice headless to PDF (and PNG), its text read back with poppler's `pdftotext`; and
+the HTML report of the same history (`demo_report`, opened by harness.testing.browser).
 
-Used by the rendering test (suites/unit/publish/test_render.py) and docs/sheet_picture.py.
+Used by the rendering tests (suites/unit/publish/test_render.py,
+suites/unit/report/test_browser.py) and docs/make_screenshots.py.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def record_night(store: Store, night: int) -> Run:
                       SUBJECTS[night % len(SUBJECTS)]),
               Environment(gpu_name="NVIDIA H100", gpu_count=1), RunStatus.COMPLETE)
     store.begin_run(run)
+    for test in sorted({item[0] for item in METRICS}):
+        vit = test.endswith("[vit]")
+        store.record_config(run.run_id, test, {
+            "arch": "vit" if vit else "resnet",
+            "train": {"lr": 3e-4 if vit else 0.1, "batch_size": 256, "epochs": 10,
+                      "grad_checkpointing": vit and night >= STEP_NIGHT}})
     store.record(
         Measurement.checked(run.run_id, test, metric,
                             level * (1 + (step if night >= STEP_NIGHT else 0.0))
@@ -67,6 +75,24 @@ def demo_workbook(folder: Path, nights: int = NIGHTS) -> Path:
             check_store(store, settings)
             publish_runs(store, target, [run], commit_url=COMMIT_URL)
         return target.path
+    finally:
+        store.close()
+
+
+def demo_report(folder: Path) -> Path:
+    """The HTML report of the demo history in `folder` (after `demo_workbook`), as the
+    nightly's `harness check --html` writes it: verdicts, plots, and the diff of each flagged
+    range's last good and first bad run."""
+    # pylint: disable=import-outside-toplevel  # the report needs matplotlib
+    from harness.report.html import write_html
+    from harness.stages.diff import range_diffs
+
+    store = Store.open(str(folder / "results.db"), create=False)
+    try:
+        result = check_store(store, resolve({}, environ={}, table={}))
+        verdicts = [item.verdict for item in result.open]
+        return write_html(folder / "report.html", list(result.series), verdicts,
+                          diffs=range_diffs(store, result.series, verdicts))
     finally:
         store.close()
 
