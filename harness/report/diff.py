@@ -121,7 +121,8 @@ def _metrics(a: Side, b: Side, test_a: str, test_b: str) -> list[Difference]:
         pct = None
         if value_a is not None and value_b is not None and value_a != 0:
             pct = (value_b - value_a) / abs(value_a) * 100.0
-        unit = (other or one).unit if (other or one) else ""
+        either = other or one
+        unit = either.unit if either else ""
         found.append(Difference(METRICS, label, metric, value_a, value_b, unit, pct))
     return found
 

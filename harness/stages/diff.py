@@ -28,7 +28,7 @@ def range_diffs(store: Store, series: Iterable, verdicts: Iterable[Verdict]
         good = last_good_run(points.get((verdict.test, verdict.metric), ()), verdict.run_id)
         if label in diffs or good is None:
             continue
-        sides = [Side(run, store.configs(run.run_id)) for run in
-                 (store.get_run(good), store.get_run(verdict.run_id))]
-        diffs[label] = diff_sides(*sides, pairs(*sides))
+        before, after = (Side(run, store.configs(run.run_id)) for run in
+                         (store.get_run(good), store.get_run(verdict.run_id)))
+        diffs[label] = diff_sides(before, after, pairs(before, after))
     return diffs
