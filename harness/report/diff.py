@@ -118,13 +118,17 @@ def _metrics(a: Side, b: Side, test_a: str, test_b: str) -> list[Difference]:
         one, other = left.get(metric), right.get(metric)
         value_a = one.value if one else None
         value_b = other.value if other else None
-        pct = None
-        if value_a is not None and value_b is not None and value_a != 0:
-            pct = (value_b - value_a) / abs(value_a) * 100.0
         either = other or one
-        unit = either.unit if either else ""
-        found.append(Difference(METRICS, label, metric, value_a, value_b, unit, pct))
+        found.append(Difference(METRICS, label, metric, value_a, value_b,
+                                either.unit if either else "", _change(value_a, value_b)))
     return found
+
+
+def _change(before: float | None, after: float | None) -> float | None:
+    """The change from `before` to `after` in percent (None when unknown or from zero)."""
+    if before is None or after is None or before == 0:
+        return None
+    return (after - before) / abs(before) * 100.0
 
 
 def commit_range(a: Run, b: Run) -> str:
