@@ -77,6 +77,9 @@ class SheetState:
     regression_keys: list[str] = field(default_factory=list)
     regressions_header: list[str] = field(default_factory=list)
     trends_rows: int = 0  # data rows of the Trends tab
+    # Header rows the Summary has now: 1 when it was written before the two-row header (a
+    # publish upgrades it first, see `upgrade_requests`).
+    summary_header_rows: int = HEADER_ROWS[SUMMARY_TAB]
 
     def keys(self, tab: str) -> list[str]:
         """The key column of `tab`'s data rows, top to bottom."""
@@ -106,11 +109,14 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
     runs, dates, summary_runs, regressions = columns[0], *columns[2:5]
     regressions_header = [str(value) for value in (value_ranges[5].get("values") or [[]])[0]]
     header_rows = list(value_ranges[1].get("values") or []) + [[], []]
-    first = HEADER_ROWS[SUMMARY_TAB]
+    one_row = from_serial((header_rows[1] or [""])[0]) is not None  # a date below row 1
+    first = 1 if one_row else HEADER_ROWS[SUMMARY_TAB]
     count = max(len(dates), len(summary_runs)) - first
     return SheetState(
         runs_keys=[str(v) for v in runs[1:]],
-        summary_header=summary_keys(header_rows[0], header_rows[1]),
+        summary_header=[str(v) for v in header_rows[0]] if one_row else summary_keys(
+            header_rows[0], header_rows[1]),
+        summary_header_rows=first,
         summary_runs=[str(v) for v in _pad(summary_runs[first:], count)],
         summary_dates=[from_serial(v) for v in _pad(dates[first:], count)],
         regression_keys=[str(v) for v in regressions[1:]],
@@ -286,7 +292,8 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
     Restyles come first: they address rows by the positions read in `state`, which the
     Summary inserts later in the same batch shift.
     """
-    requests = _restyle_requests(content.restyle, state, grids[SUMMARY_TAB])
+    requests = upgrade_requests(state, grids[SUMMARY_TAB])
+    requests.extend(_restyle_requests(content.restyle, state, grids[SUMMARY_TAB]))
     requests.extend(_regressions_requests(content.regressions, state, grids[REGRESSIONS_TAB]))
     known = set(state.runs_keys)
     missing = [row for row in content.runs if row.key not in known]
@@ -302,6 +309,23 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
         if header != state.summary_header or state.trends_rows != len(trends(header)):
             requests.extend(trends_requests(header, grids[TRENDS_TAB]))
     return requests
+
+
+def upgrade_requests(state: SheetState, grid: Grid) -> list[dict]:
+    """A Summary written with one header row gets the second (a row inserted below it, both
+    rows written, two frozen); first in a batch, so later requests see the new layout."""
+    if state.summary_header_rows >= HEADER_ROWS[SUMMARY_TAB]:
+        return []
+    return [
+        {"insertDimension": {"range": {"sheetId": grid.sheet_id, "dimension": "ROWS",
+                                       "startIndex": 1, "endIndex": 2},
+                             "inheritFromBefore": True}},
+        {"updateSheetProperties": {
+            "properties": {"sheetId": grid.sheet_id,
+                           "gridProperties": {"frozenRowCount": HEADER_ROWS[SUMMARY_TAB]}},
+            "fields": "gridProperties.frozenRowCount"}},
+        *summary_header_requests(grid.sheet_id, state.summary_header),
+    ]
 
 
 def sparkline(column: int) -> str:
@@ -426,7 +450,8 @@ def duplicate_requests(state: SheetState, grids: dict[str, Grid]) -> list[dict]:
         doomed = []
         for index, key in enumerate(keys):
             if counts[key] > 1 and key in seen:
-                doomed.append(index + HEADER_ROWS[tab])  # below the header rows
+                below = state.summary_header_rows if tab == SUMMARY_TAB else HEADER_ROWS[tab]
+                doomed.append(index + below)  # below the header rows
             seen.add(key)
         for row in sorted(doomed, reverse=True):
             requests.append({"deleteDimension": {"range": {

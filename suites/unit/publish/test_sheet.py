@@ -247,3 +247,20 @@ def test_debug_logs_of_a_publish_hold_no_secret(store, server, workdir, caplog):
     assert not any(line in logged for line in key_lines)
     assert not any(token in logged for token in server.tokens)
     assert "eyJ" not in logged  # no JWT (base64 of '{"') anywhere in the logs
+
+
+def test_a_summary_with_one_header_row_gets_the_second(store, sheet_env, server):
+    add_runs(store, 2, metrics=2)
+    assert main(["--store", "results.db", "publish", store.runs()[-1].run_id[:8]]) == 0
+    # Make it a Summary from before the two header rows: keys in row 1, data from row 2.
+    summary = server.sheet(sheet_env, SUMMARY_TAB)
+    keys = summary_keys(*server.values(sheet_env, SUMMARY_TAB)[:2])
+    summary.cells[0] = [{"v": key} for key in keys]
+    del summary.cells[1]
+    summary.rows, summary.frozen_rows, summary.merges = summary.rows - 1, 1, []
+    old = server.values(sheet_env, SUMMARY_TAB)[1]
+    assert main(["--store", "results.db", "sync"]) == 0
+    values = server.values(sheet_env, SUMMARY_TAB)
+    assert summary_keys(values[0], values[1]) == keys
+    assert values[3] == old and values[2][5] == store.runs()[0].run_id  # newest on top
+    assert server.sheet(sheet_env, SUMMARY_TAB).frozen_rows == 2
