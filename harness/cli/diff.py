@@ -88,15 +88,20 @@ def diff_command(args: argparse.Namespace) -> int:
     for section in SECTIONS:
         rows = [item for item in found if item.section == section]
         if rows:
-            out.print(_table(section, rows))
+            title, table = _table(section, rows)
+            out.print(title, soft_wrap=True)
+            out.print(table)
     return 0
 
 
 def _table(section: str, rows: list[Difference]):
     from rich.table import Table  # pylint: disable=import-outside-toplevel
 
-    table = Table(title=section, title_justify="left")
-    with_tests = any(row.test for row in rows)
+    tests = {row.test for row in rows}
+    # One test (or one pair of tests) for the whole table: named once, above it.
+    with_tests = len(tests) > 1
+    title = section if with_tests or not any(tests) else f"{section}: {tests.pop()}"
+    table = Table()
     if with_tests:
         table.add_column("test", overflow="fold")
     table.add_column("metric" if section == METRICS else "key", overflow="fold")
@@ -110,4 +115,4 @@ def _table(section: str, rows: list[Difference]):
         if section == METRICS:
             cells += ["-" if row.change_pct is None else f"{row.change_pct:+.1f} %", row.unit]
         table.add_row(*cells)
-    return table
+    return title, table
