@@ -438,7 +438,7 @@ def summary_keys(top: Sequence[object], bottom: Sequence[object]) -> list[str]:
         label = str(top[index]) if index < len(top) and top[index] not in (None, "") else ""
         name = str(bottom[index]) if index < len(bottom) and bottom[index] is not None else ""
         test = label or test
-        if index < len(SUMMARY_FIXED) or not test:
+        if index < len(SUMMARY_FIXED) or not test or not name:
             keys.append(name)
         elif name == CHANGE_LABEL and keys:
             keys.append(keys[-1] + CHANGE_SUFFIX)
