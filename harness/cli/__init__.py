@@ -20,6 +20,7 @@ from harness.settings import Settings, add_options, options_from, resolve
 # Modules are imported only to register their parsers; heavy imports live in their handlers.
 COMMANDS = (
     "harness.cli.results",
+    "harness.cli.diff",
     "harness.cli.images",
     "harness.cli.check",
     "harness.cli.triage",

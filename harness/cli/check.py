@@ -107,7 +107,7 @@ def _print_notes(out, result) -> None:
                   f"across runs {', '.join(run[:8] for run in verdict.runs)}", soft_wrap=True)
 
 
-def _write_reports(args: argparse.Namespace, result) -> None:
+def _write_reports(args: argparse.Namespace, result, store=None) -> None:
     # pylint: disable=import-outside-toplevel  # publishers load only when asked for
     from harness.report.markdown import markdown_report
 
@@ -119,12 +119,15 @@ def _write_reports(args: argparse.Namespace, result) -> None:
     if args.html:
         try:
             from harness.report.html import write_html
+            from harness.stages.diff import range_diffs
         except ImportError as error:
             raise CommandError(f"the HTML report needs matplotlib: pip install "
                                f"'torch-regression-harness[report]' ({error})") from error
         try:
             args.html.parent.mkdir(parents=True, exist_ok=True)
-            write_html(args.html, list(result.series), [v.verdict for v in result.open])
+            write_html(args.html, list(result.series), [v.verdict for v in result.open],
+                       diffs=None if store is None else range_diffs(
+                           store, result.series, [v.verdict for v in result.open]))
         except OSError as error:
             raise CommandError(f"cannot write {args.html}: {error.strerror}") from error
 
@@ -220,7 +223,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(markdown_report(list(result.verdicts), len(result.series), result.news), end="")
     else:
         _print_table(result, args.new)
-    _write_reports(args, result)
+    _write_reports(args, result, None if imported else store)
     if args.slack:
         if imported:
             raise CommandError("--slack needs the store (it remembers what was alerted)")

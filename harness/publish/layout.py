@@ -5,14 +5,20 @@ same content. Tabs:
 
 - `Runs`: long format, one row per (run, test, metric), keyed by `row_key` for exactly-once.
 - `Summary`: wide format, one row per run (newest first), one column per test/metric; a cell
-  is styled by the stored verdict of its run (see STYLES and the `Legend` tab).
+  is styled by the stored verdict of its run (see STYLES and the `Legend` tab). Two header
+  rows: the test (merged across its columns, tests grouped by their parameter, e.g. the
+  architecture), then the metric with its unit. Column keys (`test · metric (unit)`) are
+  rebuilt from the two rows (`summary_keys`).
 - `Regressions`: one row per stored verdict, kept up to date in place (state, triage).
+- `Trends`: one small chart per Summary metric column (workbook: a line chart; Google
+  Sheets: a SPARKLINE formula over the Summary column), rebuilt when the columns change.
 - `Legend`: what each style means.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +26,8 @@ from datetime import datetime
 from harness.records import Measurement, MeasurementStatus, Run, as_finite_float
 
 RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB, LEGEND_TAB = "Runs", "Summary", "Regressions", "Legend"
-TABS = (RUNS_TAB, SUMMARY_TAB, REGRESSIONS_TAB, LEGEND_TAB)
+TRENDS_TAB = "Trends"
+TABS = (RUNS_TAB, SUMMARY_TAB, TRENDS_TAB, REGRESSIONS_TAB, LEGEND_TAB)
 
 RUNS_HEADER = (
     "key", "date", "run", "commit", "branch", "device", "test", "metric",
@@ -33,11 +40,14 @@ REGRESSIONS_HEADER = (
     "repro",
 )
 LEGEND_HEADER = ("style", "meaning")
+TRENDS_HEADER = ("test", "metric", "trend (oldest → newest)")
 # Columns that hold each tab's unique key (read back after an ambiguous write), 0-based.
 KEY_COLUMN = {RUNS_TAB: 0, SUMMARY_TAB: SUMMARY_FIXED.index("run"), REGRESSIONS_TAB: 0,
-              LEGEND_TAB: 0}
+              LEGEND_TAB: 0, TRENDS_TAB: 0}
 # Columns frozen on the left of each tab, so a reader always sees what a row is.
-FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1}
+FROZEN_COLUMNS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1, TRENDS_TAB: 1}
+# Header rows of each tab (frozen); data rows follow them.
+HEADER_ROWS = {RUNS_TAB: 1, SUMMARY_TAB: 2, REGRESSIONS_TAB: 1, LEGEND_TAB: 1, TRENDS_TAB: 1}
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 # Number formats by magnitude, 3-4 significant digits, fixed width (never `###` at the width
@@ -47,6 +57,8 @@ NUMBER_FORMATS = ((1000.0, "#,##0"), (100.0, "0.0"), (1.0, "0.00"), (0.1, "0.000
 SCIENTIFIC_FORMAT = "0.00E+00"
 CHANGE_FORMAT = '+0.0"%";-0.0"%";0.0"%"'
 CHANGE_SUFFIX = " · Δ%"
+KEY_SEPARATOR = " · "  # between the test and the metric in a Summary column key
+CHANGE_LABEL = "Δ%"  # the second header row of a change column
 
 # Style -> (background colour as RGB hex, what it means). Each verdict state looks different.
 STYLES = {
@@ -80,7 +92,7 @@ class Cell:
     """One cell: a value (text, number, date or empty), its kind and an optional flag."""
 
     value: str | float | datetime | None
-    kind: str = "text"  # "text", "number", "change" (in %) or "date"
+    kind: str = "text"  # "text", "number", "change" (in %), "date" or "formula"
     flag: str | None = None
     note: str | None = None
     link: str | None = None
@@ -116,6 +128,17 @@ def number_format(value: object) -> str:
         if size >= bound:
             return pattern
     return SCIENTIFIC_FORMAT
+
+
+def axis_format(values: Iterable[object]) -> str:
+    """The number format of a chart axis over `values`: enough decimals to tell its ticks
+    (about four across the spread) apart; thousands grouped."""
+    numbers = [float(v) for v in values if isinstance(v, (int, float))]
+    spread = max(numbers) - min(numbers) if numbers else 0.0
+    if spread <= 0:
+        return number_format(numbers[0] if numbers else 0.0)
+    decimals = max(0, math.ceil(-math.log10(spread / 4)))
+    return "0." + "0" * decimals if decimals else "#,##0"
 
 
 def shown_number(value: float) -> str:
@@ -197,7 +220,7 @@ def short_test(test: str) -> str:
 def metric_column(test: str, metric: str) -> str:
     """The key of one test/metric's Summary column: the short test and the metric. The
     header adds the unit (`summary_name`), so columns are found by `find_column`."""
-    return f"{short_test(test)} · {metric}"
+    return f"{short_test(test)}{KEY_SEPARATOR}{metric}"
 
 
 def summary_name(test: str, metric: str, unit: str = "") -> str:
@@ -341,12 +364,89 @@ def insert_position(existing_sort_keys: Sequence[datetime | None], sort_key: dat
 
 
 def summary_header(existing: Sequence[str], rows: Iterable[SummaryRow]) -> list[str]:
-    """The Summary header: existing columns kept in place, new metric columns appended sorted."""
+    """The Summary column keys: existing columns kept in place, new metric columns appended,
+    grouped by the test's parameter (`[resnet]`), then by test, each value before its change."""
     header = list(existing) if existing else list(SUMMARY_FIXED)
     known = set(header)
-    new = sorted({name for row in rows for name in row.metrics} - known,
-                 key=lambda name: (name.removesuffix(CHANGE_SUFFIX), name.endswith(CHANGE_SUFFIX)))
+    new = sorted({name for row in rows for name in row.metrics} - known, key=_column_order)
     return header + new
+
+
+def _column_order(key: str) -> tuple[str, str, str, bool]:
+    test, _, metric = key.removesuffix(CHANGE_SUFFIX).partition(KEY_SEPARATOR)
+    parameter = test[test.find("["):] if "[" in test else ""
+    return parameter, test, metric, key.endswith(CHANGE_SUFFIX)
+
+
+def summary_header_rows(keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The two Summary header rows for column `keys`: the test (only on the first column of
+    each run of one test: the rest of its span is merged), then the metric with its unit
+    (`Δ%` over a change column). Fixed columns have their name in the second row."""
+    top, bottom = [], []
+    for index, key in enumerate(keys):
+        if index < len(SUMMARY_FIXED) or KEY_SEPARATOR not in key:
+            top.append("")
+            bottom.append(key)
+            continue
+        test, _, metric = key.partition(KEY_SEPARATOR)
+        shown_before = index > len(SUMMARY_FIXED) and keys[index - 1].startswith(
+            test + KEY_SEPARATOR)
+        top.append("" if shown_before else test)
+        bottom.append(CHANGE_LABEL if key.endswith(CHANGE_SUFFIX) else metric)
+    return top, bottom
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One chart of the Trends tab: a Summary metric column (0-based) and its labels."""
+
+    test: str
+    metric: str
+    column: int
+
+
+def trends(keys: Sequence[str]) -> list[Trend]:
+    """A Trend per Summary value column (not the change columns), in column order."""
+    found = []
+    for index, key in enumerate(keys):
+        if index >= len(SUMMARY_FIXED) and KEY_SEPARATOR in key and \
+                not key.endswith(CHANGE_SUFFIX):
+            test, _, metric = key.partition(KEY_SEPARATOR)
+            found.append(Trend(test, metric, index))
+    return found
+
+
+def summary_spans(top: Sequence[str]) -> list[tuple[int, int]]:
+    """(first, last) 0-based columns of each test's span in the first header row (a test
+    label and the empty cells after it), for merging; spans of one column are left out."""
+    spans = []
+    starts = [index for index, label in enumerate(top) if label]
+    for position, start in enumerate(starts):
+        end = (starts[position + 1] if position + 1 < len(starts) else len(top)) - 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def summary_keys(top: Sequence[object], bottom: Sequence[object]) -> list[str]:
+    """The column keys that `summary_header_rows` laid out (read back from a sheet: merged
+    cells read empty, so a test label holds until the next one)."""
+    keys: list[str] = []
+    test = ""
+    width = max(len(top), len(bottom))
+    for index in range(width):
+        label = str(top[index]) if index < len(top) and top[index] not in (None, "") else ""
+        name = str(bottom[index]) if index < len(bottom) and bottom[index] is not None else ""
+        test = label or test
+        if index < len(SUMMARY_FIXED) or not test or not name:
+            keys.append(name)
+        elif name == CHANGE_LABEL and keys:
+            keys.append(keys[-1] + CHANGE_SUFFIX)
+        else:
+            keys.append(f"{test}{KEY_SEPARATOR}{name}")
+    while keys and not keys[-1]:
+        keys.pop()
+    return keys
 
 
 def summary_cells(row: SummaryRow, header: Sequence[str]) -> tuple[Cell, ...]:
@@ -381,6 +481,22 @@ def fitted_widths(header: Sequence[str], rows: Iterable[Sequence[Cell]],
             widths[index] = max(widths[index], max(map(len, cell.shown.splitlines()),
                                                    default=0))
     return [min(MAX_WIDTH, max(MIN_WIDTH, round(width + 1.5))) for width in widths]
+
+
+def summary_widths(keys: Sequence[str], rows: Iterable[Sequence[Cell]]) -> list[int]:
+    """Summary column widths: every cell and metric header fits (`fitted_widths`), and each
+    test's label fits the columns it spans (its last column widened when not)."""
+    top, bottom = summary_header_rows(keys)
+    widths = fitted_widths(bottom, rows, wrap_from=len(SUMMARY_FIXED))
+    spans = dict(summary_spans(top))
+    for start, label in enumerate(top):
+        if label:
+            end = spans.get(start, start)
+            need = round(len(label) * 1.1 + 1.5)
+            have = sum(widths[start:end + 1])
+            if have < need:
+                widths[end] = min(MAX_WIDTH, widths[end] + need - have)
+    return widths
 
 
 def header_lines(header: Sequence[str], widths: Sequence[int]) -> int:

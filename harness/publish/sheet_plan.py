@@ -17,6 +17,7 @@ from harness.publish.layout import (
     FILLS,
     FROZEN_COLUMNS,
     HEADER_FILL,
+    HEADER_ROWS,
     KEY_COLUMN,
     LEGEND_HEADER,
     LEGEND_TAB,
@@ -27,6 +28,8 @@ from harness.publish.layout import (
     SUMMARY_FIXED,
     SUMMARY_TAB,
     TABS,
+    TRENDS_HEADER,
+    TRENDS_TAB,
     Cell,
     KeyedRow,
     Restyle,
@@ -38,12 +41,18 @@ from harness.publish.layout import (
     legend_rows,
     summary_cells,
     summary_header,
+    summary_header_rows,
+    summary_keys,
+    summary_spans,
+    summary_widths,
+    trends,
 )
 
 SERIAL_EPOCH = datetime(1899, 12, 30)  # day 0 of spreadsheet serial dates
 CELL_FIELDS = "userEnteredValue,userEnteredFormat,note"
 STYLE_FIELDS = "userEnteredFormat.backgroundColor,note"
-HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, REGRESSIONS_TAB: REGRESSIONS_HEADER,
+HEADERS = {RUNS_TAB: RUNS_HEADER, SUMMARY_TAB: SUMMARY_FIXED, TRENDS_TAB: TRENDS_HEADER,
+           REGRESSIONS_TAB: REGRESSIONS_HEADER,
            LEGEND_TAB: LEGEND_HEADER}
 PIXELS_PER_CHARACTER = 8  # Sheets' default font (Arial 10), with room for bold and digits
 
@@ -67,6 +76,10 @@ class SheetState:
     summary_dates: list[datetime | None] = field(default_factory=list)
     regression_keys: list[str] = field(default_factory=list)
     regressions_header: list[str] = field(default_factory=list)
+    trends_rows: int = 0  # data rows of the Trends tab
+    # Header rows the Summary has now: 1 when it was written before the two-row header (a
+    # publish upgrades it first, see `upgrade_requests`).
+    summary_header_rows: int = HEADER_ROWS[SUMMARY_TAB]
 
     def keys(self, tab: str) -> list[str]:
         """The key column of `tab`'s data rows, top to bottom."""
@@ -81,11 +94,12 @@ def state_ranges() -> list[str]:
     summary_key = column_letter(KEY_COLUMN[SUMMARY_TAB])
     return [
         f"'{RUNS_TAB}'!A:A",
-        f"'{SUMMARY_TAB}'!1:1",
+        f"'{SUMMARY_TAB}'!1:{HEADER_ROWS[SUMMARY_TAB]}",
         f"'{SUMMARY_TAB}'!A:A",
         f"'{SUMMARY_TAB}'!{summary_key}:{summary_key}",
         f"'{REGRESSIONS_TAB}'!A:A",
         f"'{REGRESSIONS_TAB}'!1:1",
+        f"'{TRENDS_TAB}'!A:A",
     ]
 
 
@@ -93,17 +107,21 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
     """A SheetState from the values:batchGet answer for `state_ranges()` (rows, unformatted)."""
     columns = [_column(item.get("values", [])) for item in value_ranges]
     runs, dates, summary_runs, regressions = columns[0], *columns[2:5]
-    header, regressions_header = (
-        [str(value) for value in (value_ranges[index].get("values") or [[]])[0]]
-        for index in (1, 5))
-    count = max(len(dates), len(summary_runs)) - 1
+    regressions_header = [str(value) for value in (value_ranges[5].get("values") or [[]])[0]]
+    header_rows = list(value_ranges[1].get("values") or []) + [[], []]
+    one_row = from_serial((header_rows[1] or [""])[0]) is not None  # a date below row 1
+    first = 1 if one_row else HEADER_ROWS[SUMMARY_TAB]
+    count = max(len(dates), len(summary_runs)) - first
     return SheetState(
         runs_keys=[str(v) for v in runs[1:]],
-        summary_header=header,
-        summary_runs=[str(v) for v in _pad(summary_runs[1:], count)],
-        summary_dates=[from_serial(v) for v in _pad(dates[1:], count)],
+        summary_header=[str(v) for v in header_rows[0]] if one_row else summary_keys(
+            header_rows[0], header_rows[1]),
+        summary_header_rows=first,
+        summary_runs=[str(v) for v in _pad(summary_runs[first:], count)],
+        summary_dates=[from_serial(v) for v in _pad(dates[first:], count)],
         regression_keys=[str(v) for v in regressions[1:]],
         regressions_header=regressions_header,
+        trends_rows=max(0, len(columns[6]) - 1) if len(columns) > 6 else 0,
     )
 
 
@@ -152,6 +170,8 @@ def cell_data(cell: Cell) -> dict:
     if cell.value is not None and cell.value != "":
         if cell.kind == "date" and isinstance(cell.value, datetime):
             data["userEnteredValue"] = {"numberValue": to_serial(cell.value)}
+        elif cell.kind == "formula":
+            data["userEnteredValue"] = {"formulaValue": str(cell.value)}
         elif cell.kind in ("number", "change"):
             data["userEnteredValue"] = {"numberValue": cell.value}
         else:
@@ -171,12 +191,14 @@ def cell_data(cell: Cell) -> dict:
     return data
 
 
-def header_row(names: Iterable[str]) -> dict:
-    """RowData for a header: bold text on a grey background."""
+def header_row(names: Iterable[str], centred: bool = False) -> dict:
+    """RowData for a header: bold text on a grey background (centred: for merged labels)."""
     style = {"textFormat": {"bold": True}, "backgroundColor": color(HEADER_FILL),
              "wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+    if centred:
+        style["horizontalAlignment"] = "CENTER"
     return {"values": [{"userEnteredValue": {"stringValue": name}, "userEnteredFormat": style}
-                       for name in names]}
+                       if name else {"userEnteredFormat": style} for name in names]}
 
 
 def row_data(cells: Iterable[Cell]) -> dict:
@@ -194,20 +216,42 @@ def setup_requests(missing: Sequence[str], first_sheet_id: int) -> tuple[list[di
     for offset, tab in enumerate(missing):
         sheet_id, header = first_sheet_id + offset, HEADERS[tab]
         content = legend_rows() if tab == LEGEND_TAB else []
-        grids[tab] = Grid(sheet_id, 2 + len(content), len(header))
+        rows = HEADER_ROWS[tab] + 1 + len(content)
+        grids[tab] = Grid(sheet_id, rows, len(header))
         requests.append({"addSheet": {"properties": {
             "sheetId": sheet_id, "title": tab,
             "gridProperties": {
-                "rowCount": 2 + len(content), "columnCount": len(header),
-                "frozenRowCount": 1, "frozenColumnCount": FROZEN_COLUMNS[tab],
+                "rowCount": rows, "columnCount": len(header),
+                "frozenRowCount": HEADER_ROWS[tab], "frozenColumnCount": FROZEN_COLUMNS[tab],
             },
         }}})
-        requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
+        if tab == SUMMARY_TAB:
+            requests.extend(summary_header_requests(sheet_id, header))
+        else:
+            requests.append(_update_row(sheet_id, 0, 0, header_row(header)))
         for number, row in enumerate(content, start=1):
             requests.append(_update_row(sheet_id, number, 0, row_data(row.cells)))
         requests.extend(width_requests(sheet_id, fitted_widths(header, [
             row.cells for row in content])))
     return requests, grids
+
+
+def summary_header_requests(sheet_id: int, keys: Sequence[str]) -> list[dict]:
+    """The Summary's two header rows for column `keys`: the first row's merges undone,
+    both rows written, each test merged across its span."""
+    top, bottom = summary_header_rows(keys)
+    row0 = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1}
+    requests: list[dict] = [
+        {"unmergeCells": {"range": {**row0, "startColumnIndex": 0,
+                                    "endColumnIndex": len(keys)}}},
+        _update_row(sheet_id, 0, 0, header_row(top, centred=True)),
+        _update_row(sheet_id, 1, 0, header_row(bottom)),
+    ]
+    requests.extend({"mergeCells": {"range": {**row0, "startColumnIndex": start,
+                                              "endColumnIndex": end + 1},
+                                    "mergeType": "MERGE_ALL"}}
+                    for start, end in summary_spans(top))
+    return requests
 
 
 def width_requests(sheet_id: int, widths: Sequence[int]) -> list[dict]:
@@ -248,7 +292,8 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
     Restyles come first: they address rows by the positions read in `state`, which the
     Summary inserts later in the same batch shift.
     """
-    requests = _restyle_requests(content.restyle, state, grids[SUMMARY_TAB])
+    requests = upgrade_requests(state, grids[SUMMARY_TAB])
+    requests.extend(_restyle_requests(content.restyle, state, grids[SUMMARY_TAB]))
     requests.extend(_regressions_requests(content.regressions, state, grids[REGRESSIONS_TAB]))
     known = set(state.runs_keys)
     missing = [row for row in content.runs if row.key not in known]
@@ -260,12 +305,67 @@ def plan_requests(content: SheetContent, state: SheetState, grids: dict[str, Gri
     summary = [row for row in content.summary if row.key not in known_runs]
     if summary:
         requests.extend(_summary_requests(summary, state, grids[SUMMARY_TAB]))
+        header = summary_header(state.summary_header or list(SUMMARY_FIXED), summary)
+        if header != state.summary_header or state.trends_rows != len(trends(header)):
+            requests.extend(trends_requests(header, grids[TRENDS_TAB]))
     return requests
+
+
+def upgrade_requests(state: SheetState, grid: Grid) -> list[dict]:
+    """A Summary written with one header row gets the second (a row inserted below it, both
+    rows written, two frozen); first in a batch, so later requests see the new layout."""
+    if state.summary_header_rows >= HEADER_ROWS[SUMMARY_TAB]:
+        return []
+    return [
+        {"insertDimension": {"range": {"sheetId": grid.sheet_id, "dimension": "ROWS",
+                                       "startIndex": 1, "endIndex": 2},
+                             "inheritFromBefore": True}},
+        {"updateSheetProperties": {
+            "properties": {"sheetId": grid.sheet_id,
+                           "gridProperties": {"frozenRowCount": HEADER_ROWS[SUMMARY_TAB]}},
+            "fields": "gridProperties.frozenRowCount"}},
+        *summary_header_requests(grid.sheet_id, state.summary_header),
+    ]
+
+
+def sparkline(column: int) -> str:
+    """A SPARKLINE over one Summary column's values, drawn right to left (the Summary is
+    newest first, so the oldest run shows on the left)."""
+    letter = column_letter(column)
+    first = HEADER_ROWS[SUMMARY_TAB] + 1
+    return (f"=SPARKLINE('{SUMMARY_TAB}'!{letter}{first}:{letter}, "
+            '{"charttype","line";"rtl",TRUE;"linewidth",2})')
+
+
+TREND_ROW_PIXELS, TREND_PIXELS = 40, 320  # a Trends row's height, its sparkline's width
+
+
+def trends_requests(keys: Sequence[str], grid: Grid) -> list[dict]:
+    """Rewrite the Trends tab for Summary columns `keys`: a row per metric column with its
+    test, metric and sparkline (the formulas reach the Summary's newest rows by themselves)."""
+    found = trends(keys)
+    requests: list[dict] = []
+    if 1 + len(found) > grid.rows:
+        requests.append({"appendDimension": {"sheetId": grid.sheet_id, "dimension": "ROWS",
+                                             "length": 1 + len(found) - grid.rows}})
+    rows = [(Cell(t.test), Cell(t.metric), Cell(sparkline(t.column), "formula")) for t in found]
+    if rows:
+        requests.append({"updateCells": {
+            "start": {"sheetId": grid.sheet_id, "rowIndex": 1, "columnIndex": 0},
+            "rows": [row_data(row) for row in rows], "fields": CELL_FIELDS}})
+        requests.append({"updateDimensionProperties": {
+            "range": {"sheetId": grid.sheet_id, "dimension": "ROWS", "startIndex": 1,
+                      "endIndex": 1 + len(rows)},
+            "properties": {"pixelSize": TREND_ROW_PIXELS}, "fields": "pixelSize"}})
+    widths = fitted_widths(TRENDS_HEADER, [row[:2] for row in rows])
+    return requests + width_requests(grid.sheet_id, [*widths[:2], TREND_PIXELS //
+                                                     PIXELS_PER_CHARACTER])
 
 
 def _restyle_requests(restyle: Sequence[Restyle], state: SheetState, grid: Grid) -> list[dict]:
     """Set (or clear) the colour and note of Summary cells of runs already in the sheet."""
-    rows = {run: index + 1 for index, run in enumerate(state.summary_runs)}
+    rows = {run: index + HEADER_ROWS[SUMMARY_TAB] for index, run in
+            enumerate(state.summary_runs)}
     requests = []
     for change in restyle:
         column = find_column(state.summary_header, change.column)
@@ -318,20 +418,21 @@ def _summary_requests(summary: Sequence[SummaryRow], state: SheetState, grid: Gr
             "sheetId": grid.sheet_id, "dimension": "COLUMNS", "length": len(header) - grid.columns,
         }})
     if header != state.summary_header:
-        requests.append(_update_row(grid.sheet_id, 0, 0, header_row(header)))
+        requests.extend(summary_header_requests(grid.sheet_id, header))
     dates = list(state.summary_dates)
+    first = HEADER_ROWS[SUMMARY_TAB]
     for row in summary:
         position = insert_position(dates, row.sort_key)
         dates.insert(position, row.sort_key)
         requests.append({"insertDimension": {
             "range": {"sheetId": grid.sheet_id, "dimension": "ROWS",
-                      "startIndex": position + 1, "endIndex": position + 2},
+                      "startIndex": position + first, "endIndex": position + first + 1},
             "inheritFromBefore": False,
         }})
-        requests.append(_update_row(grid.sheet_id, position + 1, 0,
+        requests.append(_update_row(grid.sheet_id, position + first, 0,
                                     row_data(summary_cells(row, header))))
-    requests.extend(width_requests(grid.sheet_id, fitted_widths(
-        header, [summary_cells(row, header) for row in summary], wrap_from=len(SUMMARY_FIXED))))
+    requests.extend(width_requests(grid.sheet_id, summary_widths(
+        header, [summary_cells(row, header) for row in summary])))
     return requests
 
 
@@ -349,7 +450,8 @@ def duplicate_requests(state: SheetState, grids: dict[str, Grid]) -> list[dict]:
         doomed = []
         for index, key in enumerate(keys):
             if counts[key] > 1 and key in seen:
-                doomed.append(index + 1)  # +1: the header row
+                below = state.summary_header_rows if tab == SUMMARY_TAB else HEADER_ROWS[tab]
+                doomed.append(index + below)  # below the header rows
             seen.add(key)
         for row in sorted(doomed, reverse=True):
             requests.append({"deleteDimension": {"range": {
@@ -366,5 +468,6 @@ def new_cells(content: SheetContent, state: SheetState) -> int:
         len(content.runs) * len(RUNS_HEADER)
         + len(content.regressions) * len(REGRESSIONS_HEADER)
         + len(content.summary) * len(header)
-        + (len(header) - len(state.summary_header or SUMMARY_FIXED)) * (len(state.summary_runs) + 1)
+        + (len(header) - len(state.summary_header or SUMMARY_FIXED))
+        * (len(state.summary_runs) + HEADER_ROWS[SUMMARY_TAB])
     )

@@ -26,6 +26,7 @@ from harness.publish.layout import (
     FILLS,
     FROZEN_COLUMNS,
     HEADER_FILL,
+    HEADER_ROWS,
     KEY_COLUMN,
     LEGEND_TAB,
     REGRESSIONS_TAB,
@@ -33,6 +34,7 @@ from harness.publish.layout import (
     SUMMARY_FIXED,
     SUMMARY_TAB,
     TABS,
+    TRENDS_TAB,
     Cell,
     KeyedRow,
     Restyle,
@@ -42,9 +44,15 @@ from harness.publish.layout import (
     fitted_widths,
     header_lines,
     insert_position,
+    axis_format,
     legend_rows,
     summary_cells,
     summary_header,
+    summary_header_rows,
+    summary_keys,
+    summary_spans,
+    summary_widths,
+    trends,
 )
 from harness.publish.sheet_plan import HEADERS, column_letter
 from harness.publish.workbook_periods import (
@@ -137,6 +145,7 @@ class WorkbookTarget:
         for tab in TABS:
             if tab not in book.sheetnames:
                 _add_tab(book, tab)
+        _upgrade_summary(book[SUMMARY_TAB])
         return book
 
     def _save(self, book, path: Path) -> None:
@@ -148,6 +157,7 @@ class WorkbookTarget:
         except OSError as error:
             raise _write_error(path, error) from error
         os.close(handle)
+        _write_trends(book)
         try:
             book.save(temporary)
             os.chmod(temporary, mode)
@@ -167,9 +177,10 @@ def _add_rows(book, content: SheetContent) -> None:
 def _newest_period(book, period: str) -> str | None:
     """The period of the newest run in the workbook (None when it holds none)."""
     sheet = book[SUMMARY_TAB]
-    if sheet.max_row < 2:  # (reading a cell would create it)
+    first = HEADER_ROWS[SUMMARY_TAB] + 1
+    if sheet.max_row < first:  # (reading a cell would create it)
         return None
-    newest = sheet.cell(row=2, column=1).value  # newest first
+    newest = sheet.cell(row=first, column=1).value  # newest first
     return period_label(newest, period) if isinstance(newest, datetime) else None
 
 
@@ -238,13 +249,64 @@ def _add_tab(book, tab: str) -> None:
     """A new tab with its bold header, frozen header row and key columns, column widths."""
     sheet = book.create_sheet(tab)
     header = HEADERS[tab]
-    _write_header(sheet, header)
-    sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[tab])}2"
+    if tab == SUMMARY_TAB:
+        _write_summary_header(sheet, header)
+    else:
+        _write_header(sheet, header)
+    sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[tab])}{HEADER_ROWS[tab] + 1}"
     if tab == LEGEND_TAB:
         for number, row in enumerate(legend_rows(), start=2):
             for column, cell in enumerate(row.cells, start=1):
                 _set(sheet, number, column, cell)
         _widen(sheet, fitted_widths(header, [row.cells for row in legend_rows()]))
+
+
+TREND_ROW_POINTS = 96  # the height of a Trends row: its chart's 3 cm and a margin
+TREND_CHART_CM = (3.2, 13.0)  # height, width
+
+
+def _write_trends(book) -> None:
+    """Rebuild the Trends tab: a line chart per Summary metric column, oldest run on the
+    left (openpyxl does not read charts back, so every write draws them anew)."""
+    # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.styles import Alignment
+
+    if TRENDS_TAB in book.sheetnames:
+        book.remove(book[TRENDS_TAB])
+    sheet = book.create_sheet(TRENDS_TAB, index=book.sheetnames.index(SUMMARY_TAB) + 1)
+    _write_header(sheet, HEADERS[TRENDS_TAB])
+    sheet.freeze_panes = "B2"
+    summary = book[SUMMARY_TAB]
+    first, last = HEADER_ROWS[SUMMARY_TAB] + 1, summary.max_row
+    found = trends(_summary_keys(summary))
+    for row, trend in enumerate(found, start=2):
+        for column, label in ((1, trend.test), (2, trend.metric)):
+            _set(sheet, row, column, Cell(label))
+            sheet.cell(row, column).alignment = Alignment(vertical="center")
+        sheet.row_dimensions[row].height = TREND_ROW_POINTS
+        if last < first:
+            continue
+        chart = LineChart()
+        chart.legend = None
+        chart.height, chart.width = TREND_CHART_CM
+        chart.add_data(Reference(summary, min_col=trend.column + 1, min_row=first,
+                                 max_row=last))
+        chart.series[0].smooth = False
+        chart.set_categories(Reference(summary, min_col=2, min_row=first, max_row=last))
+        chart.x_axis.scaling.orientation = "maxMin"  # the Summary is newest first
+        chart.y_axis.crosses = "max"  # the value axis on the left, by the oldest run
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.y_axis.number_format = axis_format(
+            row[0] for row in summary.iter_rows(min_row=first, min_col=trend.column + 1,
+                                                max_col=trend.column + 1, values_only=True))
+        sheet.add_chart(chart, f"C{row}")
+    _widen(sheet, fitted_widths(HEADERS[TRENDS_TAB], [(Cell(t.test), Cell(t.metric))
+                                                      for t in found]))
+    sheet.column_dimensions["C"].width = TREND_CHART_CM[1] * 4.6  # characters per cm
+    sheet.page_setup.orientation = "landscape"  # printed: labels and charts on one page
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _fit_columns(book, content: SheetContent) -> None:
@@ -253,12 +315,13 @@ def _fit_columns(book, content: SheetContent) -> None:
         if rows:
             _widen(book[tab], fitted_widths(HEADERS[tab], [row.cells for row in rows]))
     sheet = book[SUMMARY_TAB]
-    header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+    header = _summary_keys(sheet)
     if content.summary and header:
         cells = [summary_cells(row, header) for row in content.summary]
-        widths = _widen(sheet, fitted_widths(header, cells, wrap_from=len(SUMMARY_FIXED)))
+        widths = _widen(sheet, summary_widths(header, cells))
         # A wrapped header needs a taller row: spreadsheets grow it on edit, not on open.
-        sheet.row_dimensions[1].height = HEADER_LINE_POINTS * header_lines(header, widths)
+        _top, bottom = summary_header_rows(header)
+        sheet.row_dimensions[2].height = HEADER_LINE_POINTS * header_lines(bottom, widths)
 
 
 def _widen(sheet, widths: Sequence[int]) -> list[int]:
@@ -273,17 +336,42 @@ def _widen(sheet, widths: Sequence[int]) -> list[int]:
     return done
 
 
-def _write_header(sheet, names: Sequence[str]) -> None:
+def _write_header(sheet, names: Sequence[str], row: int = 1, centred: bool = False) -> None:
     # pylint: disable=import-outside-toplevel  # openpyxl loads only when publishing
     from openpyxl.styles import Alignment, Font, PatternFill
 
     fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="top", horizontal="center" if centred else None)
     for index, name in enumerate(names, start=1):
-        cell = sheet.cell(row=1, column=index, value=name)
+        cell = sheet.cell(row=row, column=index, value=name or None)
         cell.font = Font(name=FONT, bold=True)
         cell.fill = fill
         cell.alignment = wrap
+
+
+def _write_summary_header(sheet, keys: Sequence[str]) -> None:
+    """The Summary's two header rows for column `keys`, each test merged across its span."""
+    top, bottom = summary_header_rows(keys)
+    for merged in [r for r in sheet.merged_cells.ranges if r.min_row == 1]:
+        sheet.unmerge_cells(str(merged))
+    _write_header(sheet, top, row=1, centred=True)
+    _write_header(sheet, bottom, row=2)
+    for start, end in summary_spans(top):
+        sheet.merge_cells(start_row=1, start_column=start + 1, end_row=1, end_column=end + 1)
+
+
+def _upgrade_summary(sheet) -> None:
+    """A Summary written with one header row (a date right below it) gets the two rows."""
+    if isinstance(sheet.cell(row=2, column=1).value, datetime):
+        keys = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+        sheet.insert_rows(2)
+        _write_summary_header(sheet, keys)
+        sheet.freeze_panes = f"{column_letter(FROZEN_COLUMNS[SUMMARY_TAB])}3"
+
+
+def _summary_keys(sheet) -> list[str]:
+    """The Summary's column keys, read from its two header rows."""
+    return summary_keys([c.value for c in sheet[1]], [c.value for c in sheet[2]])
 
 
 def _set(sheet, row: int, column: int, cell: Cell) -> None:
@@ -324,8 +412,8 @@ def _restyle(sheet, restyle: Sequence[Restyle]) -> list[Restyle]:
     if not restyle:
         return []
     rows = {str(key): number for number, key in
-            enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=2)}
-    header = [str(c.value) if c.value is not None else "" for c in sheet[1]]
+            enumerate(_keys(sheet, KEY_COLUMN[SUMMARY_TAB]), start=HEADER_ROWS[SUMMARY_TAB] + 1)}
+    header = _summary_keys(sheet)
     elsewhere = []
     for change in restyle:
         column = find_column(header, change.column)
@@ -360,7 +448,8 @@ def _upsert_keyed(sheet, rows: Sequence[KeyedRow]) -> None:
 
 def _keys(sheet, column: int) -> list[object]:
     """The values of a 0-based column below the header."""
-    return [row[0] for row in sheet.iter_rows(min_row=2, min_col=column + 1,
+    first = HEADER_ROWS.get(sheet.title, 1) + 1
+    return [row[0] for row in sheet.iter_rows(min_row=first, min_col=column + 1,
                                               max_col=column + 1, values_only=True)]
 
 
@@ -389,10 +478,10 @@ def _insert_summary(sheet, content: SheetContent) -> None:
     if not rows:
         return
     _check_rows(sheet, len(rows))
-    existing = [str(c.value) for c in sheet[1] if c.value is not None] or list(SUMMARY_FIXED)
+    existing = _summary_keys(sheet) or list(SUMMARY_FIXED)
     header = summary_header(existing, rows)
     if header != existing:
-        _write_header(sheet, header)
+        _write_summary_header(sheet, header)
     dates: list[datetime | None] = [
         value if isinstance(value, datetime) else None for value in _keys(sheet, 0)
     ]
@@ -400,17 +489,17 @@ def _insert_summary(sheet, content: SheetContent) -> None:
     if all(d is not None and d < ordered[-1].sort_key for d in dates):
         # The common case: every new run is newer than what is there; one block insert.
         if dates:
-            sheet.insert_rows(2, amount=len(ordered))
+            sheet.insert_rows(HEADER_ROWS[SUMMARY_TAB] + 1, amount=len(ordered))
         for index, row in enumerate(ordered):
             _write_summary_row(sheet, index, row, header)
         return
     for row in rows:
         position = insert_position(dates, row.sort_key)
         dates.insert(position, row.sort_key)
-        sheet.insert_rows(position + 2)
+        sheet.insert_rows(position + HEADER_ROWS[SUMMARY_TAB] + 1)
         _write_summary_row(sheet, position, row, header)
 
 
 def _write_summary_row(sheet, position: int, row: SummaryRow, header: Sequence[str]) -> None:
     for column, cell in enumerate(summary_cells(row, header), start=1):
-        _set(sheet, position + 2, column, cell)
+        _set(sheet, position + HEADER_ROWS[SUMMARY_TAB] + 1, column, cell)

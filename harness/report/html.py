@@ -3,13 +3,15 @@ series plotted large, the unchanged ones small and collapsed."""
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
+from collections.abc import Mapping, Sequence
+
 from harness.detect.series import Series
 from harness.records import Verdict
-from harness.report.plots import trend_png
+from harness.report.diff import Difference, shown
+from harness.report.plots import trend_svg
 from harness.report.rows import COLUMNS, CONFIDENCE_NOTE, KIND_LABELS, cells, headline, number
 
 _STYLE = """
@@ -23,18 +25,28 @@ figure { margin: 1em 0; }
 .summary li { margin: 0.3em 0; }
 .small { display: flex; flex-wrap: wrap; gap: 0.5em; }
 .small figure { margin: 0; font-size: 0.75em; }
+table.diff { margin: 0.5em 0 1em; } table.diff td { overflow-wrap: anywhere; }
 """
 
+RunDiffs = Mapping[str, Sequence[Difference]]
+"""Commit range ("last_good..first_bad", as the summary names it) -> what differs between
+its last good and first bad run (config and environment)."""
 
-def _summary(verdicts: list[Verdict]) -> str:
-    """What changed, in words, grouped by the commit range that holds the change."""
+
+def commit_range_label(verdict: Verdict) -> str:
+    """The commit range a verdict's change lies in, as the summary groups by it."""
+    return f"{verdict.last_good_commit[:10]}..{verdict.commit[:10]}" \
+        if verdict.last_good_commit else verdict.commit[:10]
+
+
+def _summary(verdicts: list[Verdict], diffs: RunDiffs) -> str:
+    """What changed, in words, grouped by the commit range that holds the change; under each
+    range what differs between its last good and first bad run."""
     if not verdicts:
         return "<p>Nothing changed beyond each series' noise.</p>"
     by_range: dict[str, list[Verdict]] = {}
     for verdict in verdicts:
-        commits = f"{verdict.last_good_commit[:10]}..{verdict.commit[:10]}" \
-            if verdict.last_good_commit else verdict.commit[:10]
-        by_range.setdefault(commits, []).append(verdict)
+        by_range.setdefault(commit_range_label(verdict), []).append(verdict)
     parts = ['<div class="summary"><h2>What changed</h2>']
     for commits, found in by_range.items():
         parts.append(f"<h3>Commits {html.escape(commits)}</h3><ul>")
@@ -51,8 +63,30 @@ def _summary(verdicts: list[Verdict]) -> str:
                 f"reports shifts from {number(verdict.min_detectable_change)}{html.escape(unit)}"
                 "</li>")
         parts.append("</ul>")
+        if commits in diffs:
+            parts.append(_diff_table(diffs[commits]))
     parts.append(f"<p><small>{html.escape(CONFIDENCE_NOTE)}</small></p></div>")
     return "".join(parts)
+
+
+def _diff_table(found: Sequence[Difference]) -> str:
+    """What differs between the range's last good and first bad run (not the metrics: the
+    list above has them)."""
+    rows = [item for item in found if item.section != "metrics"]
+    if not rows:
+        return ("<p>Last good and first bad run: same configuration and environment "
+                "(only the code changed).</p>")
+    def value(item: Difference, side: object) -> str:
+        text = shown(side)
+        return html.escape(text[:10] if item.key == "commit" else text)
+
+    body = "".join(
+        f"<tr><td>{html.escape(item.section)}</td><td>{html.escape(item.test)}</td>"
+        f"<td>{html.escape(item.key)}</td><td>{value(item, item.a)}</td>"
+        f"<td>{value(item, item.b)}</td></tr>" for item in rows)
+    return ('<p>What differs between the last good and the first bad run:</p>'
+            '<table class="diff"><thead><tr><th>section</th><th>test</th><th>key</th>'
+            f"<th>last good</th><th>first bad</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def _chance(confidence: float) -> str:
@@ -62,9 +96,9 @@ def _chance(confidence: float) -> str:
 
 
 def _figure(series: Series, verdicts: list[Verdict], large: bool) -> str:
-    png = base64.b64encode(trend_png(series, verdicts, large=large)).decode()
+    svg = trend_svg(series, verdicts, large=large)
     label = html.escape(f"{series.test} · {series.metric}")
-    return (f'<figure><img alt="{label}" src="data:image/png;base64,{png}">'
+    return (f'<figure role="img" aria-label="{label}">{svg}'
             f"<figcaption>{label}</figcaption></figure>")
 
 
@@ -79,8 +113,9 @@ def _table(verdicts: list[Verdict]) -> str:
 
 
 def render_html(series_list: list[Series], verdicts: list[Verdict],
-                title: str = "harness regression report") -> str:
-    """The whole report as one HTML string (plots embedded as base64 PNG)."""
+                title: str = "harness regression report", diffs: RunDiffs | None = None) -> str:
+    """The whole report as one HTML string (plots inline as SVG); `diffs` adds what
+    differs between the runs around each flagged commit range."""
     by_series: dict[tuple[str, str], list[Verdict]] = {}
     for verdict in verdicts:
         by_series.setdefault((verdict.test, verdict.metric), []).append(verdict)
@@ -91,7 +126,7 @@ def render_html(series_list: list[Series], verdicts: list[Verdict],
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{html.escape(headline(verdicts, len(series_list)))}</p>",
-        _summary(verdicts),
+        _summary(verdicts, diffs or {}),
         _table(verdicts) if verdicts else "",
     ]
     for verdict in verdicts:
@@ -114,9 +149,9 @@ def render_html(series_list: list[Series], verdicts: list[Verdict],
 
 
 def write_html(path: Path, series_list: list[Series], verdicts: list[Verdict],
-               title: str = "harness regression report") -> Path:
+               title: str = "harness regression report", diffs: RunDiffs | None = None) -> Path:
     """Write the report to `path` (parents created) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(series_list, verdicts, title), encoding="utf-8")
+    path.write_text(render_html(series_list, verdicts, title, diffs), encoding="utf-8")
     return path

@@ -1,4 +1,5 @@
-"""Trend plots (matplotlib, imported only here): one PNG per series, changes marked."""
+"""Trend plots (matplotlib, imported only here): one inline SVG per series, changes marked;
+its text (title, commit labels) stays text, so a browser finds and a reader selects it."""
 
 from __future__ import annotations
 
@@ -17,16 +18,18 @@ _COLOURS = {
 MAX_COMMIT_LABELS = 16
 
 
-def trend_png(series: Series, verdicts: list[Verdict], large: bool = True) -> bytes:
-    """A PNG of the series over runs: one colour per environment, change points as vertical
-    lines (red regression, green improvement, purple environment), outliers circled; the x
-    axis labelled with commits. `large` for a changed series, small for a steady one."""
+def trend_svg(series: Series, verdicts: list[Verdict], large: bool = True) -> str:
+    """An `<svg>` element of the series over runs: one colour per environment, change points
+    as vertical lines (red regression, green improvement, purple environment), outliers
+    circled; the x axis labelled with commits. `large` for a changed series, small for a
+    steady one."""
     import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
 
     matplotlib.use("Agg")
     from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
 
     figure, axes = pyplot.subplots(figsize=(10, 3.2) if large else (4.2, 1.8), dpi=90)
+    label = f"{series.test} · {series.metric}"
     try:
         position = {point.run_index: number for number, point in enumerate(series.points)}
         for segment in series.segments():
@@ -47,17 +50,29 @@ def trend_png(series: Series, verdicts: list[Verdict], large: bool = True) -> by
                               xycoords=("data", "axes fraction"), xytext=(3, -10),
                               textcoords="offset points", fontsize=7, color=colour)
         unit = f" ({series.unit})" if series.unit else ""
-        axes.set_title(f"{series.test} · {series.metric}", fontsize=9 if large else 7)
+        axes.set_title(label, fontsize=9 if large else 7)
         _commit_axis(axes, [point.commit for point in series.points], large)
         axes.set_ylabel(f"{series.metric}{unit}", fontsize=8 if large else 6)
         if len(series.segments()) > 1:
             axes.legend(fontsize=7)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return _svg(figure, label)
     finally:
         pyplot.close(figure)
+
+
+def _svg(figure, salt: str) -> str:
+    """The figure as an `<svg>` element, its text kept as text, no authoring metadata."""
+    import matplotlib  # pylint: disable=import-outside-toplevel  # optional extra `report`
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    if "<metadata>" in text:
+        text = text[:text.index("<metadata>")] + text[text.index("</metadata>") + 11:]
+    return text
 
 
 def _commit_axis(axes, commits: list[str], large: bool) -> None:

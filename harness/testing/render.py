@@ -1,7 +1,9 @@
 """The workbook as a person sees it: a demo history published by the real publisher, rendered
-by LibreOffice headless to PDF (and PNG), its text read back with poppler's `pdftotext`.
+by LibreOffice headless to PDF (and PNG), its text read back with poppler's `pdftotext`; and
+the HTML report of the same history (`demo_report`, opened by harness.testing.browser).
 
-Used by the rendering test (suites/unit/publish/test_render.py) and docs/sheet_picture.py.
+Used by the rendering tests (suites/unit/publish/test_render.py,
+suites/unit/report/test_browser.py) and docs/make_screenshots.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from harness.publish.layout import SUMMARY_TAB
+from harness.publish.layout import HEADER_ROWS, SUMMARY_TAB, TRENDS_HEADER
 from harness.publish.workbook import WorkbookTarget
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.settings import resolve
@@ -47,6 +49,12 @@ def record_night(store: Store, night: int) -> Run:
                       SUBJECTS[night % len(SUBJECTS)]),
               Environment(gpu_name="NVIDIA H100", gpu_count=1), RunStatus.COMPLETE)
     store.begin_run(run)
+    for test in sorted({item[0] for item in METRICS}):
+        vit = test.endswith("[vit]")
+        store.record_config(run.run_id, test, {
+            "arch": "vit" if vit else "resnet",
+            "train": {"lr": 3e-4 if vit else 0.1, "batch_size": 256, "epochs": 10,
+                      "grad_checkpointing": vit and night >= STEP_NIGHT}})
     store.record(
         Measurement.checked(run.run_id, test, metric,
                             level * (1 + (step if night >= STEP_NIGHT else 0.0))
@@ -71,6 +79,24 @@ def demo_workbook(folder: Path, nights: int = NIGHTS) -> Path:
         store.close()
 
 
+def demo_report(folder: Path) -> Path:
+    """The HTML report of the demo history in `folder` (after `demo_workbook`), as the
+    nightly's `harness check --html` writes it: verdicts, plots, and the diff of each flagged
+    range's last good and first bad run."""
+    # pylint: disable=import-outside-toplevel  # the report needs matplotlib
+    from harness.report.html import write_html
+    from harness.stages.diff import range_diffs
+
+    store = Store.open(str(folder / "results.db"), create=False)
+    try:
+        result = check_store(store, resolve({}, environ={}, table={}))
+        verdicts = [item.verdict for item in result.open]
+        return write_html(folder / "report.html", list(result.series), verdicts,
+                          diffs=range_diffs(store, result.series, verdicts))
+    finally:
+        store.close()
+
+
 def soffice() -> str | None:
     """The LibreOffice binary, or None when it is not installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -90,7 +116,7 @@ def only_tab(workbook: Path, tab: str, output: Path, hide: tuple[str, ...] = ())
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    for cell in sheet[1]:
+    for cell in sheet[HEADER_ROWS[tab]]:  # the names of the columns: the last header row
         if cell.value in hide:
             sheet.column_dimensions[cell.column_letter].hidden = True
     book.save(output)
@@ -125,6 +151,24 @@ def summary_png(workbook: Path, folder: Path, resolution: int = 60) -> Path:
     subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1",
                     "-singlefile", str(pdf), str(folder / "summary")], check=True, timeout=60)
     picture = folder / "summary.png"
+    _crop(picture)
+    return picture
+
+
+def page_of(pdf: Path, text: str) -> int:
+    """The first page (1-based) of `pdf` whose text holds `text`."""
+    pages = pdf_text(pdf).split("\f")
+    return next(number for number, page in enumerate(pages, start=1) if text in page)
+
+
+def trends_png(workbook: Path, folder: Path, resolution: int = 60) -> Path:
+    """The Trends tab's first page as a PNG: the whole workbook is rendered (its charts read
+    the Summary tab, and openpyxl would drop them on a copy), the Trends page picked."""
+    pdf = to_pdf(workbook, folder)
+    page = str(page_of(pdf, TRENDS_HEADER[-1]))
+    subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", page, "-l", page,
+                    "-singlefile", str(pdf), str(folder / "trends")], check=True, timeout=60)
+    picture = folder / "trends.png"
     _crop(picture)
     return picture
 

@@ -45,6 +45,7 @@ class Sheet:
     grid_extra: dict = field(default_factory=dict)  # other gridProperties (hideGridlines)
     cells: list[list[dict | None]] = field(default_factory=list)
     column_pixels: dict[int, int] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # row0,row1,col0,col1
 
     def properties(self, index: int) -> dict:
         """The sheet's properties as the API reports them."""
@@ -225,7 +226,8 @@ def copy_spreadsheet(book: Spreadsheet) -> Spreadsheet:
     """
     sheets = [
         replace(sheet, cells=[list(row) for row in sheet.cells], extra=dict(sheet.extra),
-                grid_extra=dict(sheet.grid_extra), column_pixels=dict(sheet.column_pixels))
+                grid_extra=dict(sheet.grid_extra), column_pixels=dict(sheet.column_pixels),
+                merges=list(sheet.merges))
         for sheet in book.sheets
     ]
     editors = None if book.editors is None else set(book.editors)

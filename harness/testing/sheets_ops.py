@@ -3,7 +3,8 @@
 values: get, batchGet, update (PUT), append, clear, batchUpdate;
 spreadsheets:batchUpdate: addSheet, deleteSheet, updateSheetProperties,
 updateSpreadsheetProperties, updateCells, repeatCell, appendCells, insertDimension,
-deleteDimension, appendDimension, updateDimensionProperties. A batchUpdate is atomic.
+deleteDimension, appendDimension, updateDimensionProperties, mergeCells, unmergeCells. A
+batchUpdate is atomic.
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def _insert_rows(sheet: Sheet, index: int, count: int) -> None:
     if index < len(sheet.cells):
         sheet.cells[index:index] = [[] for _ in range(count)]
     sheet.rows += count
+    sheet.merges = [(row0 + count if row0 >= index else row0,
+                     row1 + count if row1 > index else row1, col0, col1)
+                    for row0, row1, col0, col1 in sheet.merges]
 
 
 def _cell_from(data: dict, old: dict | None, fields: str) -> dict | None:
@@ -377,6 +381,37 @@ def _update_dimension_properties(book: Spreadsheet, request: dict) -> dict:
     return {}
 
 
+def _merge_cells(book: Spreadsheet, request: dict) -> dict:
+    """Merge a range (MERGE_ALL): only its top-left value stays, as Google keeps it."""
+    grid = _grid_range(book, request["range"])
+    row0, col0, row1, col1 = grid.bounded()
+    if request.get("mergeType", "MERGE_ALL") != "MERGE_ALL":
+        raise bad_request("the local Sheets server merges with MERGE_ALL only")
+    if (row1 - row0) * (col1 - col0) < 2:
+        raise bad_request("Must merge at least two cells.")
+    for other in grid.sheet.merges:
+        if other[0] < row1 and row0 < other[1] and other[2] < col1 and col0 < other[3]:
+            raise bad_request("You can't merge cells that are already merged.")
+    for row in range(row0, row1):
+        for column in range(col0, col1):
+            old = grid.sheet.cell(row, column)
+            if (row, column) != (row0, col0) and old and old.get("v") is not None:
+                grid.sheet.put(row, column, {key: v for key, v in old.items() if key != "v"}
+                               or None)
+    grid.sheet.merges.append((row0, row1, col0, col1))
+    return {}
+
+
+def _unmerge_cells(book: Spreadsheet, request: dict) -> dict:
+    """Undo every merge that overlaps the range."""
+    grid = _grid_range(book, request["range"])
+    row0, col0, row1, col1 = grid.bounded()
+    grid.sheet.merges = [other for other in grid.sheet.merges
+                         if not (other[0] < row1 and row0 < other[1] and other[2] < col1
+                                 and col0 < other[3])]
+    return {}
+
+
 HANDLERS: dict[str, Callable[[Spreadsheet, dict], dict]] = {
     "addSheet": _add_sheet,
     "deleteSheet": _delete_sheet,
@@ -389,6 +424,8 @@ HANDLERS: dict[str, Callable[[Spreadsheet, dict], dict]] = {
     "deleteDimension": _delete_dimension,
     "appendDimension": _append_dimension,
     "updateDimensionProperties": _update_dimension_properties,
+    "mergeCells": _merge_cells,
+    "unmergeCells": _unmerge_cells,
 }
 
 

@@ -44,8 +44,8 @@ def write_test(project: Path, body: str) -> None:
 
 
 def summary_runs(workbook: Path) -> int:
-    """Runs in the workbook's Summary tab (one row each under the header)."""
-    return load_workbook(workbook, read_only=True)["Summary"].max_row - 1
+    """Runs in the workbook's Summary tab (one row each under the two header rows)."""
+    return load_workbook(workbook, read_only=True)["Summary"].max_row - 2
 
 
 def test_nightlies_record_check_and_publish(project, capsys):

@@ -133,8 +133,29 @@ def test_acceptance_html_report_shows_the_step_and_labels_the_environment(tmp_pa
     assert code == 1
     assert "environment change" in capsys.readouterr().out
     page = report.read_text(encoding="utf-8")
-    assert page.count("<img ") == 1 and "data:image/png;base64," in page
+    assert page.count("<svg ") == 1 and "<img" not in page
     assert '<tr class="regression">' in page and '<tr class="environment_change">' in page
     assert f"{39:040x}"[:10] + ".." + f"{40:040x}"[:10] in page
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "| regression |" in summary and "| environment change |" in summary
+
+
+def test_html_report_shows_what_differs_around_a_flagged_range(tmp_path) -> None:
+    pytest.importorskip("matplotlib", reason="the optional `report` extra is not installed")
+    series = make_series(5, runs=30, shifts={20: 0.10})
+    db = str(tmp_path / "r.db")
+    store = Store.open(db)
+    fill_store(store, series)
+    for point in series.points:
+        store.record_config(point.run_id, series.test,
+                            {"train": {"lr": 0.02 if point.run_index >= 20 else 0.01,
+                                       "epochs": 2}})
+    store.close()
+    report = tmp_path / "report.html"
+    assert main(["--store", db, "check", "--html", str(report)]) == 1
+    page = report.read_text(encoding="utf-8")
+    table = page[page.index('<table class="diff">'):]
+    table = table[:table.index("</table>")]
+    assert "<td>train.lr</td><td>0.01</td><td>0.02</td>" in table
+    assert "epochs" not in table and "hostname" not in table  # only what differs
+    assert page.index('<table class="diff">') < page.index("<svg ")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from harness.publish.layout import summary_keys
 from harness.publish.workbook_periods import archives
 from harness.testing.fixtures import add_runs, new_store
 
@@ -58,11 +59,11 @@ def _publish_at_once(stores: list[Path], target: str) -> None:
             assert out.strip() == "0", "every run is marked published"
 
 
-def _assert_once(keys: list, summary_keys: list, header: list) -> None:
+def _assert_once(keys: list, summary_runs: list, header: list) -> None:
     assert len(set(header)) == len(header), "no Summary column twice"
     counts = Counter(keys)
     assert len(counts) == 2 * RUNS * METRICS and set(counts.values()) == {1}
-    assert sorted(Counter(summary_keys).values()) == [1] * (2 * RUNS)
+    assert sorted(Counter(summary_runs).values()) == [1] * (2 * RUNS)
 
 
 @pytest.mark.usefixtures("workdir")
@@ -78,8 +79,8 @@ def test_two_processes_publishing_into_one_workbook_keep_every_row_once(workdir,
     for path in files:
         book = load_workbook(path, read_only=True)
         keys += [row[0] for row in book["Runs"].iter_rows(min_row=2, values_only=True)]
-        summary += [row[5] for row in book["Summary"].iter_rows(min_row=2, values_only=True)]
-        header = [cell.value for cell in next(book["Summary"].iter_rows(max_row=1))]
+        summary += [row[5] for row in book["Summary"].iter_rows(min_row=3, values_only=True)]
+        header = summary_keys(*book["Summary"].iter_rows(max_row=2, values_only=True))
         assert len(set(header)) == len(header)
     _assert_once(keys, summary, [])
 
@@ -90,5 +91,5 @@ def test_two_processes_publishing_into_one_spreadsheet_keep_every_row_once(
 
     runs = server.values(sheet_env, "Runs")
     summary = server.values(sheet_env, "Summary")
-    _assert_once([row[0] for row in runs[1:]], [row[5] for row in summary[1:]],
-                 [value for value in summary[0] if value != ""])
+    _assert_once([row[0] for row in runs[1:]], [row[5] for row in summary[2:]],
+                 summary_keys(summary[0], summary[1]))

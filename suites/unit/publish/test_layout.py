@@ -146,3 +146,34 @@ def test_no_commit_link_when_unknown():
 
     assert commit_url_from_remote("/srv/git/repo.git") == ""
     assert layout.commit_link("", "abc") is None and layout.commit_link("x/{sha}", "") is None
+
+
+def test_two_header_rows_round_trip_to_the_column_keys():
+    keys = [*layout.SUMMARY_FIXED, "test_a[resnet] · top1 (%)", "test_a[resnet] · top1 (%) · Δ%",
+            "test_a[resnet] · loss", "test_a[resnet] · loss · Δ%", "test_b[vit] · top1 (%)",
+            "test_b[vit] · top1 (%) · Δ%"]
+    top, bottom = layout.summary_header_rows(keys)
+    assert top[6:] == ["test_a[resnet]", "", "", "", "test_b[vit]", ""]
+    assert bottom[6:] == ["top1 (%)", "Δ%", "loss", "Δ%", "top1 (%)", "Δ%"]
+    assert layout.summary_spans(top) == [(6, 9), (10, 11)]
+    # Merged cells read back empty: the keys come back whole.
+    assert layout.summary_keys(top, bottom) == keys
+    assert layout.summary_keys([*top, ""], [*bottom, None]) == keys
+
+
+def test_new_columns_are_grouped_by_the_tests_parameter():
+    rows = [layout.summary_row(RunRecords(_run(1), tuple(
+        Measurement("run1", f"s.py::{test}", "m", 1.0)
+        for test in ("test_z[vit]", "test_a[vit]", "test_z[resnet]", "test_a[resnet]"))))]
+    header = layout.summary_header([], rows)
+    assert [key for key in header[6:] if not key.endswith(layout.CHANGE_SUFFIX)] == [
+        "test_a[resnet] · m", "test_z[resnet] · m", "test_a[vit] · m", "test_z[vit] · m"]
+
+
+def test_trend_per_value_column_and_axis_formats_tell_ticks_apart():
+    keys = [*layout.SUMMARY_FIXED, "t[x] · a (s)", "t[x] · a (s) · Δ%", "t[x] · b"]
+    assert layout.trends(keys) == [layout.Trend("t[x]", "a (s)", 6), layout.Trend("t[x]", "b", 8)]
+    assert layout.axis_format([3000.0, 3600.0]) == "#,##0"
+    assert layout.axis_format([71.0, 71.6]) == "0.0"
+    assert layout.axis_format([0.01228, 0.0124]) == "0.00000"
+    assert layout.axis_format([5.0, 5.0]) == layout.number_format(5.0)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from harness.cli import main
 from harness.publish.credentials import CredentialsError, load_credentials
-from harness.publish.layout import RUNS_TAB, SUMMARY_TAB
+from harness.publish.layout import RUNS_TAB, SUMMARY_TAB, summary_keys
 from harness.publish.sheet import SheetTarget
 from harness.publish.sheet_plan import to_serial
 from harness.testing import netguard
@@ -51,6 +52,18 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
     # Formats travel too: the header is frozen, the Legend is in its colours.
     assert server.sheet(sheet_env, RUNS_TAB).frozen_rows == 1
     assert server.sheet(sheet_env, SUMMARY_TAB).frozen_columns == 2
+    # Two header rows on both, each test merged across its columns the same way.
+    assert server.sheet(sheet_env, SUMMARY_TAB).frozen_rows == 2
+    merged = {(r.min_row - 1, r.max_row, r.min_col - 1, r.max_col)
+              for r in book[SUMMARY_TAB].merged_cells.ranges}
+    assert merged and set(server.sheet(sheet_env, SUMMARY_TAB).merges) == merged
+    # Trends: a sparkline per metric column over the Summary's values (not the changes).
+    trends = server.values(sheet_env, "Trends")
+    assert trends[0][:2] == ["test", "metric"] and len(trends) == 1 + 5
+    assert trends[1][:2] == ["test_metric[0]", "metric_000"]
+    assert trends[1][2] == """=SPARKLINE('Summary'!G3:G, {"charttype","line";"rtl",TRUE;""" \
+        '"linewidth",2})'
+    assert trends[2][2].startswith("=SPARKLINE('Summary'!I3:I,")
     flagged = server.cell(sheet_env, "Legend", 3, 0)
     assert flagged["v"] == "improvement"
     assert flagged["f"]["backgroundColor"]["green"] > flagged["f"]["backgroundColor"]["red"]
@@ -60,17 +73,17 @@ def test_sync_writes_the_same_content_as_the_workbook(store, sheet_env, server, 
 
 def _assert_same_formats_widths_and_links(server, key, summary) -> None:
     """Number formats, commit links and fitted widths are the same on both targets."""
-    header = [cell.value for cell in summary[1]]
+    header = summary_keys([c.value for c in summary[1]], [c.value for c in summary[2]])
     for column, name in enumerate(header):
-        cell = summary.cell(row=2, column=column + 1)
-        found = server.cell(key, SUMMARY_TAB, 1, column) or {}
+        cell = summary.cell(row=3, column=column + 1)
+        found = server.cell(key, SUMMARY_TAB, 2, column) or {}
         if isinstance(cell.value, float):
             assert found["f"]["numberFormat"]["pattern"] == cell.number_format, name
         pixels = server.sheet(key, SUMMARY_TAB).column_pixels[column]
-        letter = summary.cell(row=1, column=column + 1).column_letter
+        letter = get_column_letter(column + 1)
         assert summary.column_dimensions[letter].width * 8 == pytest.approx(pixels, abs=8), name
-    commit = summary.cell(row=2, column=header.index("commit") + 1)
-    link = server.cell(key, SUMMARY_TAB, 1, header.index("commit"))["f"]["textFormat"]["link"]
+    commit = summary.cell(row=3, column=header.index("commit") + 1)
+    link = server.cell(key, SUMMARY_TAB, 2, header.index("commit"))["f"]["textFormat"]["link"]
     assert commit.hyperlink.target == link["uri"] and link["uri"].startswith(
         "https://git.example/c/")
 
@@ -244,7 +257,7 @@ def test_a_sync_in_many_batches_grows_the_summary_once(store, server, sheet_env,
     monkeypatch.setattr(SheetTarget, "max_cells_per_write", 100)
     assert main(["--store", "results.db", "sync"]) == 0
     summary = server.sheet(sheet_env, SUMMARY_TAB)
-    header = [value for value in server.values(sheet_env, SUMMARY_TAB)[0] if value != ""]
+    header = summary_keys(*server.values(sheet_env, SUMMARY_TAB)[:2])
     assert summary.columns == len(header) == 6 + 2 * 3
     assert len(server.values(sheet_env, RUNS_TAB)) == 1 + 4 * 3
 
@@ -259,3 +272,20 @@ def test_a_key_file_other_users_can_read_is_warned_about(store, sheet_env, capsy
     out = capsys.readouterr().out.replace("\n", "")
     assert ("is readable by" in out and "chmod 600" in out) is warned
     assert len(store.unpublished_runs(f"sheet:{sheet_env}")) == 0
+
+
+def test_a_summary_with_one_header_row_gets_the_second(store, sheet_env, server):
+    add_runs(store, 2, metrics=2)
+    assert main(["--store", "results.db", "publish", store.runs()[-1].run_id[:8]]) == 0
+    # Make it a Summary from before the two header rows: keys in row 1, data from row 2.
+    summary = server.sheet(sheet_env, SUMMARY_TAB)
+    keys = summary_keys(*server.values(sheet_env, SUMMARY_TAB)[:2])
+    summary.cells[0] = [{"v": key} for key in keys]
+    del summary.cells[1]
+    summary.rows, summary.frozen_rows, summary.merges = summary.rows - 1, 1, []
+    old = server.values(sheet_env, SUMMARY_TAB)[1]
+    assert main(["--store", "results.db", "sync"]) == 0
+    values = server.values(sheet_env, SUMMARY_TAB)
+    assert summary_keys(values[0], values[1]) == keys
+    assert values[3] == old and values[2][5] == store.runs()[0].run_id  # newest on top
+    assert server.sheet(sheet_env, SUMMARY_TAB).frozen_rows == 2

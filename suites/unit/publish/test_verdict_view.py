@@ -13,7 +13,13 @@ import pytest
 from openpyxl import load_workbook
 
 from harness.cli import main
-from harness.publish.layout import FILLS, REGRESSIONS_HEADER, find_column, metric_column
+from harness.publish.layout import (
+    FILLS,
+    REGRESSIONS_HEADER,
+    find_column,
+    metric_column,
+    summary_keys,
+)
 from harness.publish.sheet_plan import color
 from harness.publish.workbook_periods import archives
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
@@ -79,8 +85,8 @@ def holding(run_id: str):
 
 def summary_cell(book, run_id: str, test: str = TEST):
     sheet = book["Summary"]
-    header = [cell.value for cell in sheet[1]]
-    row = next((r for r in sheet.iter_rows(min_row=2) if r[5].value == run_id), None)
+    header = summary_keys([c.value for c in sheet[1]], [c.value for c in sheet[2]])
+    row = next((r for r in sheet.iter_rows(min_row=3) if r[5].value == run_id), None)
     if row is None:  # a run of an earlier month: in that month's file
         return summary_cell(holding(run_id), run_id, test)
     return row[find_column(header, metric_column(test, METRIC))]
@@ -184,8 +190,8 @@ def test_the_local_sheets_server_shows_the_same_lifecycle(store, sheet_env, serv
     assert nightly(store, 32, {TEST: 26.1, OTHER: quiet(33)}) == 1
     assert server.counts["write"] - writes == 2  # one batchUpdate per publish
     values = server.values(sheet_env, "Summary")
-    header, rows = values[0], values[1:]
-    row = next(index for index, r in enumerate(rows, start=1) if r[5] == "night030")
+    header, rows = summary_keys(values[0], values[1]), values[2:]
+    row = next(index for index, r in enumerate(rows, start=2) if r[5] == "night030")
     cell = server.cell(sheet_env, "Summary", row, find_column(header, metric_column(TEST, METRIC)))
     assert cell["f"]["backgroundColor"] == color(FILLS["regression"])
     assert "regression confirmed" in cell["n"]

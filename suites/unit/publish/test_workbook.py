@@ -7,6 +7,7 @@ import math
 import os
 import stat
 import random
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from harness.publish.layout import (
     STYLES,
     SUMMARY_FIXED,
     number_format,
+    summary_keys,
 )
 from harness.records import Environment, GitInfo, Measurement, Run, RunStatus
 from harness.testing.fixtures import T0, add_runs
@@ -46,19 +48,19 @@ def test_sync_writes_three_tabs_with_formats_and_frozen_headers(store, capsys):
     assert str(WORKBOOK.resolve()) in out.replace("\n", "") and "[2/2]" in out
 
     book = load_workbook(WORKBOOK)
-    assert book.sheetnames == ["Runs", "Summary", "Regressions", "Legend"]
+    assert book.sheetnames == ["Runs", "Summary", "Trends", "Regressions", "Legend"]
     runs, summary = book["Runs"], book["Summary"]
     assert [c.value for c in runs[1]] == list(RUNS_HEADER)
     assert runs["A1"].font.bold and runs.freeze_panes == "B2"
-    assert summary.freeze_panes == "C2" and book["Regressions"].freeze_panes == "B2"
+    assert summary.freeze_panes == "C3" and book["Regressions"].freeze_panes == "B2"
     assert runs.max_row == 1 + 2 * 4
     assert runs["B2"].number_format == DATE_FORMAT
     assert runs["I2"].number_format == number_format(1.0)
     assert runs["I2"].value == 1.0
 
-    header = [c.value for c in summary[1]]
+    header = summary_keys([c.value for c in summary[1]], [c.value for c in summary[2]])
     assert header[:6] == list(SUMMARY_FIXED) and len(header) == 6 + 2 * 4  # value, change
-    newest, oldest = summary[2], summary[3]
+    newest, oldest = summary[3], summary[4]
     assert newest[0].value > oldest[0].value  # newest first
     assert newest[2].value == "Change number 1"
     # Run 2 grew every value by 20 %, but no check has judged it: nothing is coloured.
@@ -79,8 +81,8 @@ def test_a_second_run_appends_and_never_rewrites_history(store):
     runs_after, summary_after = _rows(after["Runs"]), _rows(after["Summary"])
     assert runs_after[: len(runs_before)] == runs_before
     assert len(runs_after) == len(runs_before) + 3
-    assert summary_after[2] == summary_before[1]  # the older run moved down, unchanged
-    assert summary_after[1][2] == "Change number 1"
+    assert summary_after[3] == summary_before[2]  # the older run moved down, unchanged
+    assert summary_after[2][2] == "Change number 1"
 
 
 @pytest.mark.usefixtures("workdir")
@@ -91,7 +93,68 @@ def test_publishing_again_adds_nothing(store):
     for run in store.runs():
         assert main(["--store", "results.db", "publish", run.run_id[:8]]) == 0
     assert _rows(load_workbook(WORKBOOK)["Runs"]) == first
-    assert len(_rows(load_workbook(WORKBOOK)["Summary"])) == 3
+    assert len(_rows(load_workbook(WORKBOOK)["Summary"])) == 4  # two header rows, two runs
+
+
+@pytest.mark.usefixtures("workdir")
+def test_summary_has_a_test_row_merged_over_its_metrics_then_metric_and_unit(store):
+    store.begin_run(Run("arch0", T0, GitInfo(commit="c0ffee"), Environment(cpu_model="cpu"),
+                        RunStatus.COMPLETE))
+    store.record([Measurement.checked("arch0", f"suites/m.py::test_{name}[{arch}]", metric,
+                                      1.5, unit)
+                  for arch in ("vit", "resnet") for name in ("eval", "train")
+                  for metric, unit in (("top1", "%"), ("loss", ""))])
+    assert main(["--store", "results.db", "publish"]) == 0
+    summary = load_workbook(WORKBOOK)["Summary"]
+    top = [c.value for c in summary[1]]
+    bottom = [c.value for c in summary[2]]
+    # Grouped by architecture, the path dropped; each test merged across value and change.
+    assert [label for label in top if label] == [
+        "test_eval[resnet]", "test_train[resnet]", "test_eval[vit]", "test_train[vit]"]
+    assert bottom[:8] == [*SUMMARY_FIXED, "loss", "Δ%"] and bottom[8:10] == ["top1 (%)", "Δ%"]
+    assert "G1:J1" in {str(merged) for merged in summary.merged_cells.ranges}
+    assert summary.freeze_panes == "C3" and summary["G2"].font.bold
+
+
+@pytest.mark.usefixtures("workdir")
+def test_trends_tab_has_a_line_chart_per_metric_over_its_summary_column(store):
+    add_runs(store, 3, metrics=3, drift=0.1)
+    assert main(["--store", "results.db", "sync"]) == 0
+    add_runs(store, 1, metrics=3, start=3)
+    assert main(["--store", "results.db", "sync"]) == 0  # charts drawn again, over 4 runs
+    book = load_workbook(WORKBOOK, rich_text=False)
+    trends = book["Trends"]
+    rows = [row for row in trends.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert [row[:2] for row in rows] == [
+        ("test_metric[0]", "metric_000"), ("test_metric[1]", "metric_001 (s)"),
+        ("test_metric[2]", "metric_002")]
+    # openpyxl does not read charts back: look at what the file holds.
+    with zipfile.ZipFile(WORKBOOK) as archive:
+        charts = sorted(name for name in archive.namelist() if name.startswith("xl/charts/"))
+        first = archive.read(charts[0]).decode()
+    assert len(charts) == 3 and "<lineChart>" in first
+    assert "'Summary'!$G$3:$G$6" in first and "'Summary'!$B$3:$B$6" in first
+
+
+@pytest.mark.usefixtures("workdir")
+def test_a_summary_with_one_header_row_gets_the_second(store):
+    from openpyxl import Workbook  # pylint: disable=import-outside-toplevel
+
+    add_runs(store, 2, metrics=1)
+    old = Workbook()
+    sheet = old.active
+    sheet.title = "Summary"
+    column = "test_metric[0] · metric_000"
+    sheet.append([*SUMMARY_FIXED, column, column + " · Δ%"])
+    sheet.append([(T0 - timedelta(days=1)).replace(tzinfo=None), "c0", "s", "main", "cpu",
+                  "old-run", 2.0, None])
+    WORKBOOK.parent.mkdir(parents=True, exist_ok=True)
+    old.save(WORKBOOK)
+    assert main(["--store", "results.db", "sync"]) == 0
+    summary = load_workbook(WORKBOOK)["Summary"]
+    assert summary_keys([c.value for c in summary[1]], [c.value for c in summary[2]]) == [
+        *SUMMARY_FIXED, "test_metric[0] · metric_000", "test_metric[0] · metric_000 · Δ%"]
+    assert [c.value for c in summary[5]][5:7] == ["old-run", 2.0]  # below the two new runs
 
 
 @pytest.mark.usefixtures("workdir")
@@ -159,9 +222,9 @@ def test_stored_verdicts_fill_the_regressions_tab_after_check(store):
     assert verdicts[0]["suspect_commits"] == f"{13:040x}..{14:040x}"
     assert verdicts[0]["change_pct"] == pytest.approx(30, abs=2)
     summary = book["Summary"]
-    row = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step14")
+    row = next(r for r in summary.iter_rows(min_row=3) if r[5].value == "step14")
     assert _fill(row[6]) == FILLS["regression"] and "confirmed" in row[6].comment.text
-    quiet = next(r for r in summary.iter_rows(min_row=2) if r[5].value == "step10")
+    quiet = next(r for r in summary.iter_rows(min_row=3) if r[5].value == "step10")
     assert _fill(quiet[6]) is None and quiet[6].comment is None
     legend = [row[0] for row in _rows(book["Legend"])[1:]]
     assert legend == list(STYLES)
@@ -173,7 +236,7 @@ def test_publishing_never_detects(store):
     assert main(["--store", "results.db", "sync"]) == 0
     book = load_workbook(WORKBOOK)
     assert len(_rows(book["Regressions"])) == 1  # the header only: no check has run
-    row = next(r for r in book["Summary"].iter_rows(min_row=2) if r[5].value == "step14")
+    row = next(r for r in book["Summary"].iter_rows(min_row=3) if r[5].value == "step14")
     assert _fill(row[6]) is None
 
 

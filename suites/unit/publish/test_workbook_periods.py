@@ -27,7 +27,7 @@ def nights(store, days: range) -> None:
 
 
 def summary_runs(path: Path) -> list[str]:
-    return [row[5] for row in load_workbook(path)["Summary"].iter_rows(min_row=2,
+    return [row[5] for row in load_workbook(path)["Summary"].iter_rows(min_row=3,
                                                                        values_only=True)]
 
 
