@@ -2,6 +2,7 @@
 
     python benchmarks/noise.py [--repeats 10] [--batch 32] [--load-procs N] [--budget 2]
                                [--methods harness,harness-20,benchmark,timer] [--skip-load]
+                               [--device cuda]
 
 The same ResNet training step and eval step (the CPU integration profile's model, a synthetic
 Fashion-MNIST-shaped batch) are measured `--repeats` times each, first as the machine is, then
@@ -56,7 +57,8 @@ BENCHMARK_TEST = textwrap.dedent("""
     sys.path.insert(0, os.environ["NOISE_ROOT"])
     from benchmarks.noise import workload
 
-    STEP = workload(os.environ["NOISE_STEP"], int(os.environ["NOISE_BATCH"]))
+    STEP = workload(os.environ["NOISE_STEP"], int(os.environ["NOISE_BATCH"]),
+                    os.environ["NOISE_DEVICE"], synchronise=True)
 
     @pytest.mark.parametrize("repeat", range(int(os.environ["NOISE_REPEATS"])))
     def test_step(benchmark, repeat):
@@ -64,8 +66,25 @@ BENCHMARK_TEST = textwrap.dedent("""
 """)
 
 
-def workload(step: str, batch: int) -> Callable[[], object]:
-    """The integration suite's CPU ResNet: one training step or one eval step on a batch."""
+def workload(step: str, batch: int, device: str = "cpu",
+             synchronise: bool = False) -> Callable[[], object]:
+    """The integration suite's CPU ResNet: one training step or one eval step on a batch on
+    `device` (`synchronise`: wait for the GPU after each call, for timers that do not)."""
+    import torch  # pylint: disable=import-outside-toplevel  # only when measuring
+
+    work = resnet_step(step, batch, torch.device(device))
+    if not (synchronise and device.startswith("cuda")):
+        return work
+
+    def synchronised() -> None:
+        work()
+        torch.cuda.synchronize()
+
+    return synchronised
+
+
+def resnet_step(step: str, batch: int, device) -> Callable[[], object]:
+    """A training step ("train") or an eval step of the CPU profile's ResNet on `device`."""
     # pylint: disable=import-outside-toplevel  # torch and backbone only when measuring
     import torch
 
@@ -75,18 +94,18 @@ def workload(step: str, batch: int) -> Callable[[], object]:
 
     profile = CPU.archs["resnet"]
     generator = torch.Generator().manual_seed(0)
-    images = torch.randn(batch, 1, 28, 28, generator=generator)
-    labels = torch.randint(0, 10, (batch,), generator=generator)
-    model = create_model("resnet", in_channels=1, num_classes=10, **profile.model)
-    setup = prepare_training(model, profile.args, torch.device("cpu"), 10_000)
+    images = torch.randn(batch, 1, 28, 28, generator=generator).to(device)
+    labels = torch.randint(0, 10, (batch,), generator=generator).to(device)
+    setup = prepare_training(create_model("resnet", in_channels=1, num_classes=10,
+                                          **profile.model), profile.args, device, 10_000)
     if step == "train":
         return lambda: setup.step((images, labels))
     setup.model.eval()
     return lambda: eval_step(setup.model, images, setup.precision)
 
 
-def harness_figures(fn: Callable[[], object], batch: int, rounds: int | str,
-                    budget: float) -> dict[str, float]:
+def harness_figures(fn: Callable[[], object], args: argparse.Namespace,
+                    rounds: int | str) -> dict[str, float]:
     """Median wall and CPU seconds per call and the fastest call, through the `speed`
     fixture's SpeedMeter; `oversubscribed` is 1 when it warned so."""
     # pylint: disable=import-outside-toplevel  # the plugin's fixtures import pytest
@@ -95,11 +114,11 @@ def harness_figures(fn: Callable[[], object], batch: int, rounds: int | str,
     from harness.plugin.fixtures import MetricRecorder, SpeedMeter
 
     recorder = MetricRecorder("noise", "noise", len)
-    meter = SpeedMeter(None, torch.device("cpu"), recorder, threads=1)
+    meter = SpeedMeter(None, torch.device(args.device), recorder, threads=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NoiseWarning)
-        result = meter.measure(fn, items=batch, name="step", rounds=rounds, warmup=3,
-                               budget_s=budget)
+        result = meter.measure(fn, items=args.batch, name="step", rounds=rounds, warmup=3,
+                               budget_s=args.budget)
     return {"wall": result.p50, "cpu": statistics.median(result.cpu_times),
             "min": min(result.times), "rounds": len(result.times),
             "oversubscribed": float(bool(caught))}
@@ -112,14 +131,15 @@ def timer_median(fn: Callable[[], object]) -> float:
     return float(Timer(stmt="fn()", globals={"fn": fn}).blocked_autorange().median)
 
 
-def benchmark_medians(step: str, batch: int, repeats: int) -> list[float]:
+def benchmark_medians(step: str, args: argparse.Namespace) -> list[float]:
     """pytest-benchmark alone, in a pytest subprocess: one test (one median) per repeat."""
     with tempfile.TemporaryDirectory() as folder:
         test = Path(folder) / "test_noise_step.py"
         test.write_text(BENCHMARK_TEST, encoding="utf-8")
         report = Path(folder) / "benchmark.json"
         env = {**os.environ, "NOISE_ROOT": str(ROOT), "NOISE_STEP": step,
-               "NOISE_BATCH": str(batch), "NOISE_REPEATS": str(repeats)}
+               "NOISE_BATCH": str(args.batch), "NOISE_REPEATS": str(args.repeats),
+               "NOISE_DEVICE": args.device}
         subprocess.run(
             [sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider",
              "-p", "no:harness", "--rootdir", folder, f"--benchmark-json={report}"],
@@ -150,7 +170,7 @@ def measure_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object
     for step, fn in steps.items():
         for _ in range(args.repeats):
             if "harness" in args.methods:
-                figures = harness_figures(fn, args.batch, "auto", args.budget)
+                figures = harness_figures(fn, args, "auto")
                 for key, method in (("wall", "harness"), ("cpu", "harness cpu"),
                                     ("min", "harness min")):
                     medians.setdefault((step, method), []).append(figures[key])
@@ -158,12 +178,12 @@ def measure_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object
                 counts[0] += figures["rounds"] / args.repeats
                 counts[1] += figures["oversubscribed"]
             if "harness-20" in args.methods:
-                figures = harness_figures(fn, args.batch, 20, args.budget)
+                figures = harness_figures(fn, args, 20)
                 medians.setdefault((step, "harness-20"), []).append(figures["wall"])
             if "timer" in args.methods:
                 medians.setdefault((step, "timer"), []).append(timer_median(fn))
         if "benchmark" in args.methods:
-            medians[(step, "benchmark")] = benchmark_medians(step, args.batch, args.repeats)
+            medians[(step, "benchmark")] = benchmark_medians(step, args)
     return medians
 
 
@@ -186,6 +206,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-procs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU runner")
     args = parser.parse_args(argv)
     args.methods = [method.strip() for method in args.methods.split(",")]
     unknown = set(args.methods) - set(METHODS)
@@ -212,10 +233,10 @@ def run_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object]], 
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the table."""
     args = parse_args(argv)
-    steps = {step: workload(step, args.batch) for step in STEPS}
+    steps = {step: workload(step, args.batch, args.device) for step in STEPS}
     phases = [("as is", False)] + ([] if args.skip_load else [(f"+{args.load_procs} busy", True)])
     table = Table(title=f"Noise of one commit's step time ({args.repeats} repeats, batch "
-                  f"{args.batch}, {os.cpu_count()} cores)")
+                  f"{args.batch}, {args.device}, {os.cpu_count()} cores)")
     for column in ("step", "load", "machine busy", "method", "mean ms", "CV", "spread",
                    "min. detectable change"):
         table.add_column(column, justify="left" if column in ("step", "load", "method")

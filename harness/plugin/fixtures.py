@@ -48,6 +48,20 @@ def resolve_device(requested: str | None):
     return device
 
 
+def _is_cuda(device: object) -> bool:
+    return getattr(device, "type", str(device).split(":", maxsplit=1)[0]) == "cuda"
+
+
+def _cuda_section(fn: Callable[[], object], device: object, flush_l2: bool, cuda_graph: bool):
+    """The GPU side of a measurement on a CUDA device, else None."""
+    if not _is_cuda(device):
+        return None
+    # pylint: disable-next=import-outside-toplevel  # imports torch: CUDA devices only
+    from harness.measure.cuda import CudaSection
+
+    return CudaSection(fn, device, flush_l2=flush_l2, cuda_graph=cuda_graph)  # type: ignore
+
+
 class MetricRecorder:
     """Records accuracy-type values of one test; written to the store when the test ends."""
 
@@ -175,6 +189,8 @@ class SpeedMeter:
         warmup: int = 3,
         target_ci: float = 0.01,
         budget_s: float = 10.0,
+        flush_l2: bool = False,
+        cuda_graph: bool = False,
     ) -> SpeedResult:
         """Time `fn` (processing `items` samples per call) and record six metrics:
         `<name>_throughput` (samples/s), `<name>_latency_p50` and `_p90` (ms),
@@ -183,42 +199,66 @@ class SpeedMeter:
         section's start).
 
         `rounds="auto"` times until the median's 95 % CI is within +-`target_ci` (relative)
-        or `budget_s` seconds of timed calls are spent; `details["ended_by"]` says which.
+        or `budget_s` seconds have passed; `details["ended_by"]` says which. On a CUDA device
+        each call is timed with CUDA events (the host clock's median is kept beside them),
+        NVML samples clocks and throttling between calls, `flush_l2` evicts the L2 cache
+        between calls and `cuda_graph` captures `fn` once and replays it.
         """
         if items < 1:
             raise ValueError(f"items must be >= 1, got {items}")
         if rounds != "auto" and (not isinstance(rounds, int) or isinstance(rounds, bool)):
             raise ValueError(f"rounds must be a whole number or 'auto', got {rounds!r}")
+        if (flush_l2 or cuda_graph) and not _is_cuda(self.device):
+            raise ValueError("flush_l2 and cuda_graph need a CUDA device")
         plan = RoundsPlan(None if rounds == "auto" else int(rounds), warmup, target_ci, budget_s)
-        timed, peak, machine, threads = self._quietly(
-            synced(fn, synchronizer(self.device)), plan, name)
-        shared = shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
-            plan.as_details(timed), {"threads": threads}, machine.as_details(),
-            peak.as_details()])
-        result = SpeedResult(timed.wall, items, peak.peak_bytes, cpu_times=timed.cpu,
-                             memory_growth_bytes=peak.growth_bytes, details=shared)
-        self._record(name, result, shared)
-        if machine.oversubscribed:
-            warnings.warn(NoiseWarning(
-                f"{self.metrics.test_id}: '{name}' was measured on an oversubscribed machine "
-                f"({machine.runnable_mean:.1f} runnable threads on {machine.cores} cores): "
-                f"its speed figures are noisy"), stacklevel=2)
-        return result
+        times, timed, peak, shared = self._section(fn, plan, name, flush_l2, cuda_graph)
+        return self._record(name, SpeedResult(
+            times, items, peak.peak_bytes, cpu_times=timed.cpu,
+            memory_growth_bytes=peak.growth_bytes, details=shared))
 
-    def _quietly(self, target: Callable[[], None], plan: RoundsPlan, name: str,
-                 ) -> tuple[Rounds, PeakMemory, MachineLoad, int | None]:
-        """The timed rounds with threads fixed and the collector paused, watching memory
-        and the machine's load."""
+    def _section(  # pylint: disable=too-many-arguments  # measure()'s knobs, passed on
+            self, fn: Callable[[], object], plan: RoundsPlan, name: str, flush_l2: bool,
+            cuda_graph: bool) -> tuple[tuple[float, ...], Rounds, PeakMemory, dict[str, Any]]:
+        """The timed rounds with threads fixed and the collector paused, watching memory,
+        the machine's load and the GPU; the call times and the shared evidence."""
+        cuda = _cuda_section(fn, self.device, flush_l2, cuda_graph)
         load = LoadMonitor()
+
+        def between() -> None:
+            load.sample()
+            if cuda is not None:
+                cuda.between()
+
         with fixed_threads(self.threads) as threads, PeakMemory(self.device) as peak, \
                 paused_gc():
             load.start()
-            timed = self._time(target, plan, name, load.sample)
+            if cuda is not None:
+                cuda.monitor.start()
+            timed = self._time(cuda.target if cuda else synced(fn, synchronizer(self.device)),
+                               plan, name, between)
             machine = load.stop()
-        return timed, peak, machine, threads
+        times, gpu = cuda.evidence(plan.warmup, timed.wall) if cuda else (timed.wall, {})
+        self._warn(name, machine, gpu.get("gpu", {}))
+        return times, timed, peak, shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
+            plan.as_details(timed), {"threads": threads}, machine.as_details(),
+            peak.as_details(), gpu])
 
-    def _record(self, name: str, result: SpeedResult, shared: dict[str, Any]) -> None:
-        times, record = result.times, self.metrics.record
+    def _warn(self, name: str, machine: MachineLoad, gpu: Mapping[str, Any]) -> None:
+        where = f"{self.metrics.test_id}: '{name}'"
+        if machine.oversubscribed:
+            warnings.warn(NoiseWarning(
+                f"{where} was measured on an oversubscribed machine "
+                f"({machine.runnable_mean:.1f} runnable threads on {machine.cores} cores): "
+                f"its speed figures are noisy"), stacklevel=4)
+        if gpu.get("throttled"):
+            warnings.warn(NoiseWarning(
+                f"{where}: the GPU throttled during the measurement "
+                f"({', '.join(gpu['throttled'])}; SM clock {gpu['sm_clock_mhz_min']}-"
+                f"{gpu['sm_clock_mhz_max']} MHz): its speed figures are noisy; "
+                "`harness doctor --gpu` says how to lock clocks"), stacklevel=4)
+
+    def _record(self, name: str, result: SpeedResult) -> SpeedResult:
+        times, record, shared = result.times, self.metrics.record, result.details
         per_call = result.items_per_call
         record(f"{name}_throughput", result.throughput, "samples/s", True,
                details={**shared, **quantile_evidence(times, 0.5, invert=per_call)})
@@ -230,6 +270,7 @@ class SpeedMeter:
                details={**shared, **quantile_evidence(result.cpu_times, 0.5, 1e3)})
         record(f"{name}_peak_memory", result.peak_memory_mb, "MB", False, details=shared)
         record(f"{name}_memory_growth", result.memory_growth_mb, "MB", False, details=shared)
+        return result
 
     def _time(self, target: Callable[[], None], plan: RoundsPlan, name: str,
               between: Callable[[], None]) -> Rounds:
