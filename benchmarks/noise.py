@@ -12,8 +12,9 @@ one per core) and stops, with
   `harness cpu` is the CPU time it records beside the wall time, `harness min` the fastest
   round of the same measurements;
 - harness-20: the same with the old fixed 20 rounds;
-- benchmark: pytest-benchmark alone (its default calibration, torch's default threads), in a
-  pytest subprocess, one test per repeat;
+- benchmark: pytest-benchmark alone (its default calibration; one torch thread, like the
+  others, unless --benchmark-threads says otherwise), in a pytest subprocess, one test per
+  repeat;
 - timer: torch.utils.benchmark.Timer.blocked_autorange (its defaults: one thread, 0.2 s).
 Prints one table: per step, load and method the coefficient of variation of the median
 across the repeats, the spread (max/min - 1) and the minimum detectable change between two
@@ -57,6 +58,9 @@ BENCHMARK_TEST = textwrap.dedent("""
     sys.path.insert(0, os.environ["NOISE_ROOT"])
     from benchmarks.noise import workload
 
+    import torch
+    if int(os.environ["NOISE_THREADS"]):
+        torch.set_num_threads(int(os.environ["NOISE_THREADS"]))
     STEP = workload(os.environ["NOISE_STEP"], int(os.environ["NOISE_BATCH"]),
                     os.environ["NOISE_DEVICE"], synchronise=True)
 
@@ -139,7 +143,7 @@ def benchmark_medians(step: str, args: argparse.Namespace) -> list[float]:
         report = Path(folder) / "benchmark.json"
         env = {**os.environ, "NOISE_ROOT": str(ROOT), "NOISE_STEP": step,
                "NOISE_BATCH": str(args.batch), "NOISE_REPEATS": str(args.repeats),
-               "NOISE_DEVICE": args.device}
+               "NOISE_DEVICE": args.device, "NOISE_THREADS": str(args.benchmark_threads)}
         subprocess.run(
             [sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider",
              "-p", "no:harness", "--rootdir", folder, f"--benchmark-json={report}"],
@@ -207,6 +211,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU runner")
+    parser.add_argument("--benchmark-threads", type=int, default=1,
+                        help="torch threads of the pytest-benchmark runs (0: torch's default, "
+                        "as a user's suite has it; slow on a loaded machine)")
     args = parser.parse_args(argv)
     args.methods = [method.strip() for method in args.methods.split(",")]
     unknown = set(args.methods) - set(METHODS)
@@ -236,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     steps = {step: workload(step, args.batch, args.device) for step in STEPS}
     phases = [("as is", False)] + ([] if args.skip_load else [(f"+{args.load_procs} busy", True)])
     table = Table(title=f"Noise of one commit's step time ({args.repeats} repeats, batch "
-                  f"{args.batch}, {args.device}, {os.cpu_count()} cores)")
+                  f"{args.batch}, {args.device}, {os.cpu_count()} cores, pytest-benchmark with "
+                  f"{args.benchmark_threads or 'default'} thread(s))")
     for column in ("step", "load", "machine busy", "method", "mean ms", "CV", "spread",
                    "min. detectable change"):
         table.add_column(column, justify="left" if column in ("step", "load", "method")
