@@ -1,4 +1,5 @@
-"""Checks of what a runner needs: torch and CUDA, the store, sheet credentials, Docker, git.
+"""Checks of what a runner needs: torch and CUDA, GPU clocks, the store, sheet credentials,
+Docker, git.
 
 Each check returns a `Check`: what was found, or what is wrong and how to fix it. Checks
 never print or return a secret: URLs are redacted, credential files are parsed, not shown.
@@ -14,6 +15,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # (spreadsheet key, credentials path) -> None when the service account can open it, else why not
 AccessCheck = Callable[[str, Path], "str | None"]
@@ -191,3 +193,41 @@ def check_git(folder: Path) -> list[Check]:
                            "need history", "git fetch --unshallow (actions/checkout: "
                            "fetch-depth: 0)", required=False))
     return found
+
+
+def check_gpu_clocks(nvml: Any = None) -> list[Check]:
+    """Per GPU: persistence mode and locked clocks (NVML); the fix says how to lock them.
+    Warnings only: unlocked clocks make GPU timings noisier, not wrong."""
+    # pylint: disable-next=import-outside-toplevel  # NVML only for --gpu
+    from harness.measure.nvml import open_nvml, reason_names
+
+    opened, why = open_nvml(nvml)
+    if opened is None:
+        return [Check("gpu clocks", False, why, "pip install 'harness[gpu]' (nvidia-ml-py), "
+                      "then rerun: it says how to lock the clocks", required=False)]
+    found = []
+    for index in range(opened.nvmlDeviceGetCount()):
+        handle = opened.nvmlDeviceGetHandleByIndex(index)
+        persistent = opened.nvmlDeviceGetPersistenceMode(handle) == opened.NVML_FEATURE_ENABLED
+        reasons = reason_names(opened.nvmlDeviceGetCurrentClocksEventReasons(handle), opened)
+        locked = "UserDefinedClocks" in reasons
+        sm_clock = _clock_to_lock(opened, handle, opened.NVML_CLOCK_SM)
+        mem_clock = _clock_to_lock(opened, handle, opened.NVML_CLOCK_MEM)
+        detail = (f"GPU {index}: persistence mode {'on' if persistent else 'off'}, clocks "
+                  f"{'locked' if locked else 'not locked'}")
+        fix = (f"sudo nvidia-smi -i {index} -pm 1 (persistence mode); "
+               f"sudo nvidia-smi -i {index} -lgc {sm_clock},{sm_clock} (lock the SM clock at "
+               f"its base, which holds under heat and power limits); "
+               f"sudo nvidia-smi -i {index} -lmc {mem_clock},{mem_clock} (memory clock, where "
+               "supported); undo with -rgc / -rmc")
+        found.append(Check(f"gpu {index} clocks", persistent and locked, detail, fix,
+                           required=False))
+    return found
+
+
+def _clock_to_lock(nvml: Any, handle: Any, clock: int) -> int:
+    """The default application clock (the base clock), else the maximum."""
+    try:
+        return int(nvml.nvmlDeviceGetDefaultApplicationsClock(handle, clock))
+    except Exception:  # pylint: disable=broad-exception-caught  # NVMLError_NotSupported
+        return int(nvml.nvmlDeviceGetMaxClockInfo(handle, clock))

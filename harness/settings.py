@@ -36,6 +36,13 @@ def _integer(name: str, raw: object) -> object:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _count(name: str, raw: object) -> object:
+    value = _integer(name, raw)
+    if not isinstance(value, int) or value < 0:
+        raise SettingsError(f"{name} must be 0 or more, got {raw!r}")
+    return value
+
+
 def _positive(name: str, raw: object) -> object:
     try:
         value = float(str(raw).strip()) if not isinstance(raw, (int, float)) else float(raw)
@@ -93,6 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
             env=("HARNESS_SEED",), key="seed", pytest="--harness-seed"),
     Setting("device", "device of the `device` fixture: auto, cpu, cuda, cuda:N", "auto",
             env=("HARNESS_DEVICE",), key="device", pytest="--harness-device"),
+    Setting("threads", "torch threads while `speed` measures (0: torch's default)", 1, _count,
+            env=("HARNESS_THREADS",), key="threads", pytest="--harness-threads"),
     Setting("testbed", "the runner's name in the environment fingerprint (default: host name)",
             "", env=("HARNESS_TESTBED",), key="testbed"),
     Setting("image_digest", "digest of the image's dependency layers in the fingerprint "

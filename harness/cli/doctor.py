@@ -45,6 +45,7 @@ def doctor_command(args: argparse.Namespace) -> int:
     sheet_key, credentials = chosen.sheet_key, chosen.credentials_path
     checks = [
         *doctor.check_torch(require_gpu=args.gpu),
+        *(doctor.check_gpu_clocks() if args.gpu else []),
         doctor.check_store(url, redact(url)),
         *doctor.check_sheet(sheet_key, credentials, _access_check(settings) if sheet_key
                             else None),

@@ -1,17 +1,17 @@
-"""Correct timing of (GPU) work: warm-up, synchronisation, repeated rounds, percentiles.
+"""Correct timing of (GPU) work: synchronisation, a quiet garbage collector, percentiles, memory.
 
 torch is used only when the caller passes a torch device; plain Python callables work too.
 """
 
 from __future__ import annotations
 
+import gc
 import resource
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-
-Clock = Callable[[], float]
+from typing import Any
 
 
 def synchronizer(device: object) -> Callable[[], None]:
@@ -33,20 +33,18 @@ def synced(fn: Callable[[], object], sync: Callable[[], None]) -> Callable[[], N
     return run
 
 
-def time_rounds(
-    target: Callable[[], None], rounds: int, warmup: int, clock: Clock = time.perf_counter
-) -> list[float]:
-    """Seconds per call of `target` for `rounds` calls after `warmup` untimed ones."""
-    if rounds < 1 or warmup < 0:
-        raise ValueError(f"need rounds >= 1 and warmup >= 0, got {rounds} and {warmup}")
-    for _ in range(warmup):
-        target()
-    times = []
-    for _ in range(rounds):
-        start = clock()
-        target()
-        times.append(clock() - start)
-    return times
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector runs before the block and not inside it, so no
+    collection lands in a timed call (as timeit and pyperf do)."""
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -67,6 +65,9 @@ class SpeedResult:
     times: tuple[float, ...]
     items_per_call: int
     peak_memory_bytes: int
+    cpu_times: tuple[float, ...] = ()
+    memory_growth_bytes: int = 0
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def median(self) -> float:
@@ -93,26 +94,45 @@ class SpeedResult:
         """Peak memory during the measurement, in MB (10^6 bytes)."""
         return self.peak_memory_bytes / 1e6
 
+    @property
+    def memory_growth_mb(self) -> float:
+        """The measurement's peak above the memory in use when it began, in MB."""
+        return self.memory_growth_bytes / 1e6
+
 
 class PeakMemory:
-    """Peak memory of a section: CUDA allocator peak on GPU, peak RSS of the process on CPU.
+    """Memory of a section: its peak, its start, and the process's peak beside them.
 
-    On Linux the RSS high-water mark is reset at entry (/proc/self/clear_refs), so the figure
-    belongs to the section, not to the whole process; elsewhere it is the process's peak.
+    On GPU the figures are the CUDA allocator's (allocated bytes; `reserved_peak_bytes` is
+    the caching allocator's reserve). On CPU they are resident set sizes: on Linux the RSS
+    high-water mark is reset at entry (/proc/self/clear_refs), so `peak_bytes` belongs to the
+    section; `growth_bytes` (peak above the start) is the workload's own memory, which the
+    process's hundreds of MB of runtime would hide.
     """
 
     def __init__(self, device: object) -> None:
         self.device = device
         self.is_cuda = getattr(device, "type", str(device).split(":", maxsplit=1)[0]) == "cuda"
         self.peak_bytes = 0
+        self.start_bytes = 0
+        self.process_peak_bytes = 0
+        self.reserved_peak_bytes: int | None = None
+
+    @property
+    def growth_bytes(self) -> int:
+        """The section's peak above what was in use when it began."""
+        return max(0, self.peak_bytes - self.start_bytes)
 
     def __enter__(self) -> PeakMemory:
+        self.process_peak_bytes = _status_bytes("VmHWM:")
         if self.is_cuda:
             import torch  # pylint: disable=import-outside-toplevel  # only for CUDA devices
 
             torch.cuda.reset_peak_memory_stats(self.device)  # type: ignore[arg-type]
+            self.start_bytes = int(torch.cuda.memory_allocated(self.device))  # type: ignore
         else:
             _reset_rss_peak()
+            self.start_bytes = _status_bytes("VmRSS:")
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -121,8 +141,24 @@ class PeakMemory:
 
             self.peak_bytes = int(torch.cuda.max_memory_allocated(
                 self.device))  # type: ignore[arg-type]
+            self.reserved_peak_bytes = int(torch.cuda.max_memory_reserved(
+                self.device))  # type: ignore[arg-type]
         else:
-            self.peak_bytes = _rss_peak_bytes()
+            self.peak_bytes = _status_bytes("VmHWM:")
+        self.process_peak_bytes = max(self.process_peak_bytes, _status_bytes("VmHWM:"))
+
+    def as_details(self) -> dict[str, object]:
+        """The figures in MB (10^6 bytes) for `Measurement.details`."""
+        details: dict[str, object] = {
+            "memory_source": "cuda_allocator" if self.is_cuda else "rss",
+            "memory_start_mb": round(self.start_bytes / 1e6, 3),
+            "memory_peak_mb": round(self.peak_bytes / 1e6, 3),
+            "memory_growth_mb": round(self.growth_bytes / 1e6, 3),
+            "process_peak_mb": round(self.process_peak_bytes / 1e6, 3),
+        }
+        if self.reserved_peak_bytes is not None:
+            details["cuda_reserved_peak_mb"] = round(self.reserved_peak_bytes / 1e6, 3)
+        return details
 
 
 def _reset_rss_peak() -> None:
@@ -132,10 +168,11 @@ def _reset_rss_peak() -> None:
         pass
 
 
-def _rss_peak_bytes() -> int:
+def _status_bytes(key: str) -> int:
+    """A size from /proc/self/status (VmHWM:, VmRSS:), else the process's peak RSS."""
     status = Path("/proc/self/status")
     if status.is_file():
         for line in status.read_text(encoding="ascii", errors="replace").splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(key):
                 return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -248,4 +248,4 @@ def speed(
     benchmark = request.getfixturevalue("benchmark")
     from harness.plugin.fixtures import SpeedMeter
 
-    return SpeedMeter(benchmark, device, metrics)
+    return SpeedMeter(benchmark, device, metrics, int(request.config.stash[SETTINGS_KEY].threads))

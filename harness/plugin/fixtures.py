@@ -5,13 +5,26 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
 
 from harness.measure.gpus import device_for_worker
-from harness.measure.timing import PeakMemory, SpeedResult, synced, synchronizer, time_rounds
+from harness.measure.load import LoadMonitor, MachineLoad, NoiseWarning
+from harness.measure.noise import quantile_evidence, shared_evidence
+from harness.measure.rounds import Rounds, RoundsPlan, run_rounds
+from harness.measure.threads import fixed_threads
+from harness.measure.timing import (
+    PeakMemory,
+    SpeedResult,
+    paused_gc,
+    percentile,
+    synced,
+    synchronizer,
+)
 from harness.records import Measurement, MeasurementStatus
 
 
@@ -33,6 +46,20 @@ def resolve_device(requested: str | None):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise pytest.UsageError(f"--harness-device={choice} but torch sees no CUDA device")
     return device
+
+
+def _is_cuda(device: object) -> bool:
+    return getattr(device, "type", str(device).split(":", maxsplit=1)[0]) == "cuda"
+
+
+def _cuda_section(fn: Callable[[], object], device: object, flush_l2: bool, cuda_graph: bool):
+    """The GPU side of a measurement on a CUDA device, else None."""
+    if not _is_cuda(device):
+        return None
+    # pylint: disable-next=import-outside-toplevel  # imports torch: CUDA devices only
+    from harness.measure.cuda import CudaSection
+
+    return CudaSection(fn, device, flush_l2=flush_l2, cuda_graph=cuda_graph)  # type: ignore
 
 
 class MetricRecorder:
@@ -136,48 +163,132 @@ def encode_correctness(correct: Sequence[object]) -> str:
 
 
 class SpeedMeter:
-    """Times a workload correctly on any device and records throughput, latency and memory.
+    """Times a workload correctly on any device and records throughput, latency, CPU time
+    and memory, each with its noise evidence in `details` (harness.measure.noise).
 
-    The first measurement of a test goes through pytest-benchmark's `pedantic` mode (so it
-    also appears in pytest-benchmark's table and JSON); later ones, and all of them when
-    pytest-benchmark is disabled (as under xdist), use the same loop without it.
+    With a fixed `rounds` the first measurement of a test goes through pytest-benchmark's
+    `pedantic` mode (so it also appears in pytest-benchmark's table and JSON); adaptive
+    rounds, later measurements, and all of them when pytest-benchmark is disabled (as under
+    xdist) use the harness's own loop.
     """
 
-    def __init__(self, benchmark, device, metrics: MetricRecorder) -> None:
+    def __init__(self, benchmark, device, metrics: MetricRecorder, threads: int = 1) -> None:
         self.benchmark = benchmark
         self.device = device
         self.metrics = metrics
+        self.threads = threads
         self._benchmark_used = False
 
-    def measure(
+    def measure(  # pylint: disable=too-many-arguments  # the measurement's own knobs
         self,
         fn: Callable[[], object],
         *,
         items: int,
         name: str = "step",
-        rounds: int = 20,
+        rounds: int | str = 20,
         warmup: int = 3,
+        target_ci: float = 0.01,
+        budget_s: float = 10.0,
+        flush_l2: bool = False,
+        cuda_graph: bool = False,
     ) -> SpeedResult:
-        """Time `fn` (processing `items` samples per call) and record four metrics:
-        `<name>_throughput` (samples/s), `<name>_latency_p50` and `_p90` (ms) and
-        `<name>_peak_memory` (MB)."""
+        """Time `fn` (processing `items` samples per call) and record six metrics:
+        `<name>_throughput` (samples/s), `<name>_latency_p50` and `_p90` (ms),
+        `<name>_cpu_time` (ms of process CPU time per call, median), `<name>_peak_memory`
+        (MB, the section's peak) and `<name>_memory_growth` (MB, that peak above the
+        section's start).
+
+        `rounds="auto"` times until the median's 95 % CI is within +-`target_ci` (relative)
+        or `budget_s` seconds have passed; `details["ended_by"]` says which. On a CUDA device
+        each call is timed with CUDA events (the host clock's median is kept beside them),
+        NVML samples clocks and throttling between calls, `flush_l2` evicts the L2 cache
+        between calls and `cuda_graph` captures `fn` once and replays it.
+        """
         if items < 1:
             raise ValueError(f"items must be >= 1, got {items}")
-        target = synced(fn, synchronizer(self.device))
-        with PeakMemory(self.device) as peak:
-            times = self._time(target, rounds, warmup, name)
-        result = SpeedResult(tuple(times), items, peak.peak_bytes)
-        self.metrics.record(f"{name}_throughput", result.throughput, "samples/s", True)
-        self.metrics.record(f"{name}_latency_p50", result.p50 * 1e3, "ms", False)
-        self.metrics.record(f"{name}_latency_p90", result.p90 * 1e3, "ms", False)
-        self.metrics.record(f"{name}_peak_memory", result.peak_memory_mb, "MB", False)
+        if rounds != "auto" and (not isinstance(rounds, int) or isinstance(rounds, bool)):
+            raise ValueError(f"rounds must be a whole number or 'auto', got {rounds!r}")
+        if (flush_l2 or cuda_graph) and not _is_cuda(self.device):
+            raise ValueError("flush_l2 and cuda_graph need a CUDA device")
+        plan = RoundsPlan(None if rounds == "auto" else int(rounds), warmup, target_ci, budget_s)
+        times, timed, peak, shared = self._section(fn, plan, name, flush_l2, cuda_graph)
+        return self._record(name, SpeedResult(
+            times, items, peak.peak_bytes, cpu_times=timed.cpu,
+            memory_growth_bytes=peak.growth_bytes, details=shared))
+
+    def _section(  # pylint: disable=too-many-arguments  # measure()'s knobs, passed on
+            self, fn: Callable[[], object], plan: RoundsPlan, name: str, flush_l2: bool,
+            cuda_graph: bool) -> tuple[tuple[float, ...], Rounds, PeakMemory, dict[str, Any]]:
+        """The timed rounds with threads fixed and the collector paused, watching memory,
+        the machine's load and the GPU; the call times and the shared evidence."""
+        cuda = _cuda_section(fn, self.device, flush_l2, cuda_graph)
+        load = LoadMonitor()
+
+        def between() -> None:
+            load.sample()
+            if cuda is not None:
+                cuda.between()
+
+        with fixed_threads(self.threads) as threads, PeakMemory(self.device) as peak, \
+                paused_gc():
+            load.start()
+            if cuda is not None:
+                cuda.monitor.start()
+            timed = self._time(cuda.target if cuda else synced(fn, synchronizer(self.device)),
+                               plan, name, between)
+            machine = load.stop()
+        times, gpu = cuda.evidence(plan.warmup, timed.wall) if cuda else (timed.wall, {})
+        self._warn(name, machine, gpu.get("gpu", {}))
+        return times, timed, peak, shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
+            plan.as_details(timed), {"threads": threads}, machine.as_details(),
+            peak.as_details(), gpu])
+
+    def _warn(self, name: str, machine: MachineLoad, gpu: Mapping[str, Any]) -> None:
+        where = f"{self.metrics.test_id}: '{name}'"
+        if machine.oversubscribed:
+            warnings.warn(NoiseWarning(
+                f"{where} was measured on an oversubscribed machine "
+                f"({machine.runnable_mean:.1f} runnable threads on {machine.cores} cores): "
+                f"its speed figures are noisy"), stacklevel=4)
+        if gpu.get("throttled"):
+            warnings.warn(NoiseWarning(
+                f"{where}: the GPU throttled during the measurement "
+                f"({', '.join(gpu['throttled'])}; SM clock {gpu['sm_clock_mhz_min']}-"
+                f"{gpu['sm_clock_mhz_max']} MHz): its speed figures are noisy; "
+                "`harness doctor --gpu` says how to lock clocks"), stacklevel=4)
+
+    def _record(self, name: str, result: SpeedResult) -> SpeedResult:
+        times, record, shared = result.times, self.metrics.record, result.details
+        per_call = result.items_per_call
+        record(f"{name}_throughput", result.throughput, "samples/s", True,
+               details={**shared, **quantile_evidence(times, 0.5, invert=per_call)})
+        record(f"{name}_latency_p50", result.p50 * 1e3, "ms", False,
+               details={**shared, **quantile_evidence(times, 0.5, 1e3)})
+        record(f"{name}_latency_p90", result.p90 * 1e3, "ms", False,
+               details={**shared, **quantile_evidence(times, 0.9, 1e3)})
+        record(f"{name}_cpu_time", percentile(result.cpu_times, 0.5) * 1e3, "ms", False,
+               details={**shared, **quantile_evidence(result.cpu_times, 0.5, 1e3)})
+        record(f"{name}_peak_memory", result.peak_memory_mb, "MB", False, details=shared)
+        record(f"{name}_memory_growth", result.memory_growth_mb, "MB", False, details=shared)
         return result
 
-    def _time(self, target: Callable[[], None], rounds: int, warmup: int, name: str) -> list:
-        if self.benchmark is None or self.benchmark.disabled or self._benchmark_used:
-            return time_rounds(target, rounds, warmup)
+    def _time(self, target: Callable[[], None], plan: RoundsPlan, name: str,
+              between: Callable[[], None]) -> Rounds:
+        if (plan.rounds is None or self.benchmark is None or self.benchmark.disabled
+                or self._benchmark_used):
+            return run_rounds(target, plan, between)
         self._benchmark_used = True
         self.benchmark.group = name
         self.benchmark.extra_info["device"] = str(self.device)
-        self.benchmark.pedantic(target, rounds=rounds, warmup_rounds=warmup, iterations=1)
-        return list(self.benchmark.stats.stats.data)
+        cpu: list[float] = []
+
+        def with_cpu_time() -> None:
+            start = time.process_time()
+            target()
+            cpu.append(time.process_time() - start)
+
+        began = time.perf_counter()
+        self.benchmark.pedantic(with_cpu_time, rounds=plan.rounds, warmup_rounds=plan.warmup,
+                                iterations=1)
+        wall = tuple(self.benchmark.stats.stats.data)
+        return Rounds(wall, tuple(cpu[plan.warmup:]), "rounds", time.perf_counter() - began)

@@ -13,7 +13,7 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.sh"
 GPU_STEPS = ("harness doctor --gpu", "unit suite (GPU tests)", "integration, GPU profile",
-             "CUDA event vs host clock", "multi-GPU sharding")
+             "CUDA event vs host clock", "noise benchmark, GPU", "multi-GPU sharding")
 
 
 def test_without_a_gpu_every_gpu_step_is_skipped_and_the_script_passes(tmp_path):

@@ -6,6 +6,8 @@ import pytest
 
 from harness.detect.mcnemar import unpack_correctness
 from harness.detect.series import series_from_store
+from harness.measure import load
+from harness.plugin.fixtures import MetricRecorder, SpeedMeter
 from harness.records import MeasurementStatus, RunStatus
 from harness.store import Store
 
@@ -57,7 +59,7 @@ def test_metrics_and_speed_are_recorded_with_provenance(pytester):
     commit = init_git(pytester.path)
     result = run_inner(pytester)
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["harness: recorded 5 measurements in run *"])
+    result.stdout.fnmatch_lines(["harness: recorded 7 measurements in run *"])
     store = store_of(pytester)
     run = store.last_run()
     assert run.status is RunStatus.COMPLETE and run.git.commit == commit
@@ -65,10 +67,54 @@ def test_metrics_and_speed_are_recorded_with_provenance(pytester):
     values = {(m.test, m.metric): m for m in store.measurements(run.run_id)}
     assert values[("test_rec.py::test_accuracy", "top1_accuracy")].value == 0.91
     speed = {metric: m for (test, metric), m in values.items() if test.endswith("test_speed")}
-    assert set(speed) == {"sum_throughput", "sum_latency_p50", "sum_latency_p90", "sum_peak_memory"}
+    assert set(speed) == {"sum_throughput", "sum_latency_p50", "sum_latency_p90", "sum_cpu_time",
+                          "sum_peak_memory", "sum_memory_growth"}
     assert speed["sum_throughput"].value > 0 and speed["sum_throughput"].higher_is_better
     assert speed["sum_latency_p90"].value >= speed["sum_latency_p50"].value > 0
     assert speed["sum_peak_memory"].unit == "MB" and not speed["sum_peak_memory"].higher_is_better
+    assert speed["sum_peak_memory"].value >= speed["sum_memory_growth"].value >= 0
+    evidence = speed["sum_latency_p50"].details
+    assert (evidence["rounds"], evidence["ended_by"]) == (5, "rounds")
+    assert evidence["ci_rel"] is None  # five rounds give no 95 % interval of the median
+    assert evidence["threads"] == 1  # the default; torch is loaded by the device fixture
+    assert evidence["cpu_ms_p50"] > 0 and evidence["cores"] >= 1
+
+
+def test_adaptive_rounds_record_their_interval_and_what_ended_them(pytester):
+    pytester.makepyfile("""
+        import torch
+
+        def test_auto(speed):
+            left = torch.randn(64, 64)
+            result = speed.measure(lambda: left @ left, items=1, name="mm", rounds="auto",
+                                   target_ci=0.5, budget_s=5)
+            assert result.details["ended_by"] == "ci"
+    """)
+    run_inner(pytester, "--harness-threads=1").assert_outcomes(passed=1)
+    store = store_of(pytester)
+    values = {m.metric: m for m in store.measurements(store.last_run().run_id)}
+    p50, throughput = values["mm_latency_p50"], values["mm_throughput"]
+    assert p50.details["ended_by"] == "ci" and p50.details["rounds"] >= 10
+    assert p50.details["threads"] == 1
+    assert 0 < p50.details["ci_rel"] <= 0.5
+    assert p50.details["mdc_rel"] == pytest.approx(2.02 * p50.details["ci_rel"], rel=0.01)
+    assert p50.details["ci_low"] <= p50.value <= p50.details["ci_high"]
+    assert throughput.details["ci_low"] <= throughput.value <= throughput.details["ci_high"]
+    assert "ci_rel" in values["mm_latency_p90"].details  # its own (None with few rounds)
+
+
+def test_bad_rounds_and_thread_settings_are_refused(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        def test_bad_rounds(speed):
+            with pytest.raises(ValueError, match="rounds"):
+                speed.measure(lambda: None, items=1, rounds="many")
+    """)
+    run_inner(pytester).assert_outcomes(passed=1)
+    result = run_inner(pytester, "--harness-threads=-2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*threads must be 0 or more*"])
 
 
 def test_speed_works_without_pytest_benchmark_timing(pytester):
@@ -314,3 +360,16 @@ def test_rerun_keeps_only_the_listed_tests(pytester):
     missing = run_inner(pytester, f"--harness-rerun={pytester.path / 'absent.txt'}")
     assert missing.ret == pytest.ExitCode.USAGE_ERROR
     assert "cannot read --harness-rerun" in missing.stderr.str()
+
+
+def test_an_oversubscribed_machine_is_warned_about(tmp_path, monkeypatch):
+    # A stand-in /proc/stat: 64 runnable threads, more than any test machine's cores.
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  10 0 10 10 0 0 0 0 0 0\nprocs_running 64\n", encoding="ascii")
+    monkeypatch.setattr(load, "PROC_STAT", stat)
+    recorded = []
+    meter = SpeedMeter(None, "cpu", MetricRecorder("t.py::test", "run", recorded.extend))
+    with pytest.warns(load.NoiseWarning, match="oversubscribed machine .*64.0 runnable"):
+        meter.measure(lambda: None, items=1, name="idle", rounds=3, warmup=0)
+    assert not recorded  # written when the test's recorder flushes
+    assert meter.metrics.recorded[0].details["oversubscribed"] is True

@@ -1,21 +1,11 @@
-"""Timing helpers: rounds, percentiles and the speed summary."""
+"""Timing helpers: percentiles, the speed summary, section memory and the paused collector."""
+
+import gc
+import sys
 
 import pytest
 
-from harness.measure.timing import SpeedResult, percentile, synced, time_rounds
-
-
-def test_time_rounds_uses_the_clock_and_skips_warmup():
-    ticks = iter(range(100))
-    calls = []
-    times = time_rounds(lambda: calls.append(1), rounds=4, warmup=2, clock=lambda: next(ticks))
-    assert len(calls) == 6
-    assert times == [1, 1, 1, 1]
-
-
-def test_time_rounds_rejects_bad_counts():
-    with pytest.raises(ValueError):
-        time_rounds(lambda: None, rounds=0, warmup=0)
+from harness.measure.timing import PeakMemory, SpeedResult, paused_gc, percentile, synced
 
 
 def test_percentiles_interpolate_like_numpy():
@@ -38,3 +28,23 @@ def test_synced_runs_sync_after_the_work():
     order = []
     synced(lambda: order.append("work"), lambda: order.append("sync"))()
     assert order == ["work", "sync"]
+
+
+def test_peak_memory_is_the_sections_own_beside_the_process_peak():
+    with PeakMemory("cpu") as peak:
+        block = bytearray(64 * 10**6)
+        block[:: 4096] = b"x" * len(block[:: 4096])  # touch every page: resident
+        del block
+    if not sys.platform.startswith("linux"):
+        pytest.skip("section peaks need Linux's /proc/self")
+    assert peak.growth_bytes >= 60 * 10**6
+    assert peak.start_bytes < peak.peak_bytes <= peak.process_peak_bytes
+    details = peak.as_details()
+    assert details["memory_source"] == "rss" and details["memory_growth_mb"] >= 60
+
+
+def test_paused_gc_keeps_collections_out_of_the_block():
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
