@@ -111,7 +111,8 @@ def _write_reports(args: argparse.Namespace, result, store=None) -> None:
     # pylint: disable=import-outside-toplevel  # publishers load only when asked for
     from harness.report.markdown import markdown_report
 
-    text = markdown_report(list(result.verdicts), len(result.series), result.news)
+    text = markdown_report(list(result.verdicts), len(result.series), result.news,
+                           needed=result.needed)
     if args.markdown:
         _write(args.markdown, text, append=False)
     if os.environ.get(SUMMARY_ENV):
@@ -127,7 +128,8 @@ def _write_reports(args: argparse.Namespace, result, store=None) -> None:
             args.html.parent.mkdir(parents=True, exist_ok=True)
             write_html(args.html, list(result.series), [v.verdict for v in result.open],
                        diffs=None if store is None else range_diffs(
-                           store, result.series, [v.verdict for v in result.open]))
+                           store, result.series, [v.verdict for v in result.open]),
+                       needed=result.needed)
         except OSError as error:
             raise CommandError(f"cannot write {args.html}: {error.strerror}") from error
 
@@ -220,7 +222,8 @@ def run_check(args: argparse.Namespace) -> int:
         for item in ([t.after for t in result.news] if args.new else result.open):
             print(_json_line(item))
     elif args.format == "markdown":
-        print(markdown_report(list(result.verdicts), len(result.series), result.news), end="")
+        print(markdown_report(list(result.verdicts), len(result.series), result.news,
+                              needed=result.needed), end="")
     else:
         _print_table(result, args.new)
     _write_reports(args, result, None if imported else store)

@@ -69,6 +69,16 @@ def _summary(verdicts: list[Verdict], diffs: RunDiffs) -> str:
     return "".join(parts)
 
 
+def _needed(needed: Sequence[tuple[str, str, int]]) -> str:
+    """The series without enough history yet, collapsed: no verdict and no colour."""
+    if not needed:
+        return ""
+    items = "".join(f"<li>{html.escape(test)} · {html.escape(metric)}: {runs} more "
+                    f"run{'s' * (runs != 1)}</li>" for test, metric, runs in needed)
+    return (f"<details><summary>{len(needed)} series not judged yet: they need more runs in "
+            f"their environment</summary><ul>{items}</ul></details>")
+
+
 def _diff_table(found: Sequence[Difference]) -> str:
     """What differs between the range's last good and first bad run (not the metrics: the
     list above has them)."""
@@ -113,9 +123,11 @@ def _table(verdicts: list[Verdict]) -> str:
 
 
 def render_html(series_list: list[Series], verdicts: list[Verdict],
-                title: str = "harness regression report", diffs: RunDiffs | None = None) -> str:
+                title: str = "harness regression report", diffs: RunDiffs | None = None,
+                needed: Sequence[tuple[str, str, int]] = ()) -> str:
     """The whole report as one HTML string (plots inline as SVG); `diffs` adds what
-    differs between the runs around each flagged commit range."""
+    differs between the runs around each flagged commit range, `needed` the series not
+    judged yet (test, metric, runs still needed)."""
     by_series: dict[tuple[str, str], list[Verdict]] = {}
     for verdict in verdicts:
         by_series.setdefault((verdict.test, verdict.metric), []).append(verdict)
@@ -127,6 +139,7 @@ def render_html(series_list: list[Series], verdicts: list[Verdict],
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{html.escape(headline(verdicts, len(series_list)))}</p>",
         _summary(verdicts, diffs or {}),
+        _needed(needed),
         _table(verdicts) if verdicts else "",
     ]
     for verdict in verdicts:
@@ -148,10 +161,12 @@ def render_html(series_list: list[Series], verdicts: list[Verdict],
     return "\n".join(parts)
 
 
-def write_html(path: Path, series_list: list[Series], verdicts: list[Verdict],
-               title: str = "harness regression report", diffs: RunDiffs | None = None) -> Path:
+def write_html(  # pylint: disable=too-many-arguments  # render_html's, and where
+        path: Path, series_list: list[Series], verdicts: list[Verdict],
+        title: str = "harness regression report", diffs: RunDiffs | None = None,
+        needed: Sequence[tuple[str, str, int]] = ()) -> Path:
     """Write the report to `path` (parents created) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(series_list, verdicts, title, diffs), encoding="utf-8")
+    path.write_text(render_html(series_list, verdicts, title, diffs, needed), encoding="utf-8")
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from harness.detect.lifecycle import Transition
@@ -15,6 +16,17 @@ from harness.report.rows import (
 )
 
 
+def needed_lines(needed: Sequence[tuple[str, str, int]]) -> list[str]:
+    """A collapsed list of the series without enough history yet (no verdict, no colour)."""
+    if not needed:
+        return []
+    lines = [f"<details><summary>{len(needed)} series not judged yet: they need more runs in "
+             "their environment</summary>", ""]
+    lines += [f"- `{_escape(test)}` {_escape(metric)}: {runs} more run{'s' * (runs != 1)}"
+              for test, metric, runs in needed]
+    return [*lines, "", "</details>", ""]
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -26,12 +38,16 @@ def _table(items: list[StoredVerdict], now: datetime | None) -> list[str]:
     return lines
 
 
-def markdown_report(items: list[StoredVerdict], series_count: int,
-                    news: list[Transition] | None = None, now: datetime | None = None,
-                    title: str = "harness check") -> str:
-    """A heading, what changed since the last check, the open verdicts (regressions first)
-    and a repro recipe per open regression."""
+def markdown_report(  # pylint: disable=too-many-arguments  # the check's parts, all optional
+        items: list[StoredVerdict], series_count: int,
+        news: list[Transition] | None = None, now: datetime | None = None,
+        title: str = "harness check",
+        needed: Sequence[tuple[str, str, int]] = ()) -> str:
+    """A heading, what changed since the last check, the open verdicts (regressions first),
+    a repro recipe per open regression, and the series not judged yet (`needed`: test,
+    metric, runs still needed)."""
     lines = [f"## {title}", "", stored_headline(items, series_count), ""]
+    lines += needed_lines(needed)
     if news:
         lines += ["### Since the last check", ""]
         lines += [f"- {CHANGE_WORDS[t.change]}: {t.after.verdict.kind.value} "

@@ -10,8 +10,11 @@ import pytest
 from harness.detect import detect
 from harness.records import StoredVerdict, VerdictState, utc_now
 from harness.report.markdown import markdown_report
+from harness.settings import resolve
+from harness.stages.check import check_store
+from harness.store import Store
 
-from .helpers import make_series
+from .helpers import fill_store, make_series
 
 
 class _Collector(HTMLParser):
@@ -75,3 +78,20 @@ def test_html_is_self_contained_with_table_and_one_plot_per_metric(tmp_path) -> 
     assert "chance that noise alone made this shift" in page
     # Self-contained: nothing to fetch (XML namespace names are names, not requests).
     assert not re.search(r"""(src|href)=["']?(https?:|//)|url\((?!#)|@import""", page)
+
+
+def test_series_without_enough_history_are_listed_with_the_runs_they_need(tmp_path) -> None:
+    store = Store.open(str(tmp_path / "results.db"))
+    fill_store(store, make_series(3, runs=3))
+    result = check_store(store, resolve())
+    assert result.needed == (("suites/x.py::test_model", "step_ms", 2),)
+    text = markdown_report(list(result.verdicts), len(result.series), needed=result.needed)
+    assert "1 series not judged yet" in text
+    assert "- `suites/x.py::test_model` step_ms: 2 more runs" in text
+    assert "1 series not judged yet" not in markdown_report([], 1)
+    pytest.importorskip("matplotlib", reason="the optional `report` extra is not installed")
+    from harness.report.html import render_html  # pylint: disable=import-outside-toplevel
+
+    page = render_html(list(result.series), [], needed=result.needed)
+    assert "suites/x.py::test_model · step_ms: 2 more runs</li>" in page
+    store.close()
