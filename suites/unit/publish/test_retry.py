@@ -163,7 +163,8 @@ def test_on_retry_sees_each_error_and_the_wait_that_follows():
 
 
 def test_give_up_and_ambiguity_messages_name_the_error():
-    with pytest.raises(RetriesExhausted, match=r"^gave up after 2 attempts \(APIError, HTTP 429\)$"):
+    gave_up_on_429 = r"^gave up after 2 attempts \(APIError, HTTP 429\)$"
+    with pytest.raises(RetriesExhausted, match=gave_up_on_429):
         call(_flaky([JSON_429] * 2), write=True, policy=RetryPolicy(attempts=2),
              sleep=lambda _: None)
     with pytest.raises(RetriesExhausted, match=r"^gave up after 2 attempts \(ReadTimeout\)$"):
