@@ -34,9 +34,10 @@ MODULES: dict[str, list[str]] = {
     "harness/publish/retry.py": ["suites/unit/publish/test_retry.py"],
     "harness/store/store.py": [
         "suites/unit/harness/test_store.py",
+        "suites/unit/harness/test_store_mutation_gaps.py",
         "suites/unit/detect/test_store_history.py",
     ],
-    "harness/plugin/recorder.py": ["suites/unit/harness/test_plugin.py"],
+    "harness/plugin/recorder.py": ["suites/unit/harness/test_recorder.py"],
     "harness/publish/layout.py": ["suites/unit/publish/test_layout.py"],
     "harness/detect/noise.py": ["suites/unit/detect/test_detector.py"],
     "harness/detect/changepoints.py": ["suites/unit/detect/test_detector.py"],
