@@ -38,7 +38,10 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/detect/test_store_history.py",
     ],
     "harness/plugin/recorder.py": ["suites/unit/harness/test_recorder.py"],
-    "harness/publish/layout.py": ["suites/unit/publish/test_layout.py"],
+    "harness/publish/layout.py": [
+        "suites/unit/publish/test_layout.py",
+        "suites/unit/publish/test_layout_mutation_gaps.py",
+    ],
     "harness/detect/noise.py": ["suites/unit/detect/test_detector.py"],
     "harness/detect/changepoints.py": ["suites/unit/detect/test_detector.py"],
     "harness/detect/classify.py": ["suites/unit/detect/test_detector.py"],
