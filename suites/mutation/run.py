@@ -42,9 +42,18 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/publish/test_layout.py",
         "suites/unit/publish/test_layout_mutation_gaps.py",
     ],
-    "harness/detect/noise.py": ["suites/unit/detect/test_detector.py"],
-    "harness/detect/changepoints.py": ["suites/unit/detect/test_detector.py"],
-    "harness/detect/classify.py": ["suites/unit/detect/test_detector.py"],
+    "harness/detect/noise.py": [
+        "suites/unit/detect/test_detector.py",
+        "suites/unit/detect/test_detect_mutation_gaps.py",
+    ],
+    "harness/detect/changepoints.py": [
+        "suites/unit/detect/test_detector.py",
+        "suites/unit/detect/test_detect_mutation_gaps.py",
+    ],
+    "harness/detect/classify.py": [
+        "suites/unit/detect/test_detector.py",
+        "suites/unit/detect/test_detect_mutation_gaps.py",
+    ],
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
