@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from harness.measure.environment import collect_environment
 from harness.plugin.recorder import RunRecorder, new_run_id
 from harness.records import Measurement, RunStatus
 from harness.store import Store
@@ -59,6 +60,7 @@ def test_the_first_write_creates_an_incomplete_run_with_git_provenance(repo):
     run = stored.get_run("run-1")
     assert run == recorder.run and run.status is RunStatus.INCOMPLETE
     assert run.git.commit == head and run.git.subject == "Measure things"
+    assert run.env == collect_environment() and run.env.python
     assert [item.value for item in stored.measurements("run-1")] == [0.7, 0.6]
     assert recorder.ensure_run() is recorder.run
     stored.close()

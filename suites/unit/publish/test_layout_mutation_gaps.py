@@ -285,3 +285,53 @@ def test_content_counts_the_cells_it_adds():
     runs_cells = 2 * len(layout.RUNS_HEADER)
     summary_cells = len(layout.SUMMARY_FIXED) + 4
     assert content.cell_count == runs_cells + summary_cells + len(layout.REGRESSIONS_HEADER)
+
+
+@pytest.mark.parametrize("name,lines", [
+    ("aaaa bbbbb", 1),  # 4 + 1 + 5 = 10 characters: exactly the room
+    ("aaaa bbbbbbb", 2),  # 12 characters
+    ("aaa bbb ccc", 2),  # 3 + 1 + 3 = 7, then 11
+    ("aaa bbb cc", 1),  # 10
+    ("aaaaa bbbb", 1),  # 10
+])
+def test_header_lines_at_a_room_of_exactly_ten_characters(name, lines):
+    assert (12 - 1) / 1.1 == 10.0
+    assert layout.header_lines([name], [12]) == lines
+
+
+def test_an_empty_wrapped_header_gets_the_minimum_width():
+    assert layout.fitted_widths(["", "x"], [], wrap_from=0) == [6, 6]
+
+
+def test_short_test_names_keep_the_last_part_of_the_test_id():
+    assert layout.short_test("a/test_m.py::TestX::test_t[x]") == "test_t[x]"
+    assert layout.short_test("a/test_m.py::test_t[a b]") == "test_t[a b]"
+    assert layout.short_test("a/test_m.py::test_t[x/y/z]") == "z]"
+    assert layout.short_test("suites/x/test_file.py") == "test_file.py"
+
+
+def test_row_keys_are_twenty_hex_digits():
+    key = layout.row_key("run-7", TEST, "acc")
+    assert len(key) == 20 and int(key, 16) >= 0
+
+
+def test_change_columns_follow_their_value_column_even_before_longer_names():
+    row = layout.SummaryRow("r", START, (), {name: Cell(None) for name in (
+        "t · lat", "t · lat · Δ%", "t · lat p50", "t · lat p50 · Δ%")})
+    assert layout.summary_header(list(layout.SUMMARY_FIXED), [row])[6:] == [
+        "t · lat", "t · lat · Δ%", "t · lat p50", "t · lat p50 · Δ%"]
+
+
+def test_a_runs_status_cell_is_plain_text():
+    row = layout.runs_rows(records(Measurement("run-7", TEST, "acc", 0.5)))[0]
+    assert row.cells[11] == Cell("ok", "text", None)
+
+
+def test_content_styles_summary_cells_and_links_regression_commits():
+    item = Measurement("run-7", TEST, "top1", 0.88)
+    content = layout.build_content(
+        [records(item)], flags={("run-7", TEST, "top1"): Mark("regression", "down")},
+        regressions=[{"key": "k1", "commit": "abc"}], commit_url="https://g/{sha}")
+    assert content.summary[0].metrics["test_train_speed[vit] · top1"].flag == "regression"
+    commit = content.regressions[0].cells[layout.REGRESSIONS_HEADER.index("commit")]
+    assert commit.link == "https://g/abc"
