@@ -3,11 +3,13 @@ trip, reads filter by test, metric and target, and writes keep what people own."
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_mock_engine, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from harness.records import (
     Environment,
@@ -23,7 +25,8 @@ from harness.records import (
     VerdictKind,
     VerdictState,
 )
-from harness.store import Store, StoreError, schema
+from harness.store import Store, StoreError, open_store, schema
+from harness.store.store import _insert  # pylint: disable=protected-access  # the dialect seam
 
 T0 = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 ENV = Environment(python="3.11.9", torch="2.13.0", cuda="12.6", cudnn="9.1", gpu_name="H100",
@@ -232,3 +235,76 @@ def test_a_failed_write_is_a_store_error_naming_the_store(store):
     store.begin_run(full_run("r1"))
     with pytest.raises(StoreError, match="^writing to store .*results.db failed: "):
         store.record([measurement("r1", "t::a", "step_ms", 1.0)])
+
+
+def test_sqlite_stores_run_in_wal_mode_and_wait_for_writers(store):
+    with store.engine.connect() as conn:
+        pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                   for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000,
+                       "foreign_keys": 1}
+
+
+def test_no_other_writer_can_start_while_verdicts_are_being_decided(store):
+    database = store.url.removeprefix("sqlite:///")
+    outcomes = []
+
+    def change(_stored):
+        other = sqlite3.connect(database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            outcomes.append("started")
+            other.execute("ROLLBACK")
+        except sqlite3.OperationalError as error:
+            outcomes.append(str(error))
+        finally:
+            other.close()
+        return []
+
+    store.update_verdicts(change)
+    assert outcomes == ["database is locked"]
+
+
+def test_each_backend_gets_its_own_upsert_and_others_are_refused():
+    def ignore(*_args, **_kwargs):
+        return None
+
+    assert isinstance(_insert(create_mock_engine("postgresql://", ignore), schema.runs),
+                      postgresql.Insert)
+    assert isinstance(_insert(create_mock_engine("sqlite://", ignore), schema.runs),
+                      sqlite.Insert)
+    with pytest.raises(StoreError, match="^unsupported database 'mysql': use SQLite or "):
+        _insert(create_mock_engine("mysql://", ignore), schema.runs)
+
+
+def test_a_store_from_a_newer_harness_and_a_file_that_is_no_database_are_refused(tmp_path):
+    path = tmp_path / "results.db"
+    Store.open(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE {schema.meta.name} SET value = '999' WHERE key = 'schema_version'")
+    conn.close()
+    with pytest.raises(StoreError, match=r"^store sqlite:///.*results\.db: "):
+        Store.open(str(path))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match=r"^cannot use store sqlite:///.*junk\.db: "):
+        Store.open(str(junk))
+
+
+def test_open_store_passes_create_on(tmp_path):
+    with pytest.raises(StoreError, match="^no results store at "):
+        open_store(str(tmp_path / "missing.db"), create=False)
+    opened = open_store(str(tmp_path / "made.db"))
+    assert opened.last_run() is None and (tmp_path / "made.db").is_file()
+    opened.close()
+
+
+def test_runs_and_verdicts_that_tie_are_ordered_by_id(store):
+    for run_id in ("rb", "ra", "rc"):
+        store.begin_run(full_run(run_id))
+    assert [run.run_id for run in store.runs()] == ["ra", "rb", "rc"]
+    assert [run.run_id for run in store.runs(newest_first=False)] == ["ra", "rb", "rc"]
+    assert [run.run_id for run in store.unpublished_runs("t")] == ["ra", "rb", "rc"]
+    items = [stored(key, verdict(key)) for key in ("kb", "ka", "kc")]
+    store.update_verdicts(lambda _: items)
+    assert [item.key for item in store.verdicts()] == ["ka", "kb", "kc"]
