@@ -308,3 +308,31 @@ def test_runs_and_verdicts_that_tie_are_ordered_by_id(store):
     items = [stored(key, verdict(key)) for key in ("kb", "ka", "kc")]
     store.update_verdicts(lambda _: items)
     assert [item.key for item in store.verdicts()] == ["ka", "kb", "kc"]
+
+
+def test_reads_order_by_time_before_id(store):
+    # ids in the opposite order of their start times
+    for minutes, run_id in enumerate(["rc", "rb", "ra"]):
+        store.begin_run(full_run(run_id, minutes=minutes))
+        store.record([measurement(run_id, "t::a", "step_ms", float(minutes))])
+    assert [run.run_id for run, _ in store.history("t::a", "step_ms")] == ["rc", "rb", "ra"]
+    assert [run.run_id for run in store.unpublished_runs("t")] == ["rc", "rb", "ra"]
+    assert [run.run_id for run in store.runs()] == ["ra", "rb", "rc"]
+    later, earlier = stored("k1", verdict("r1"), minutes=5), stored("k2", verdict("r2"))
+    store.update_verdicts(lambda _: [later, earlier])
+    assert [item.key for item in store.verdicts()] == ["k2", "k1"]
+
+
+def test_names_and_measurements_are_sorted_by_test_then_metric(store):
+    store.begin_run(full_run("r1"))
+    store.record([measurement("r1", "t::a", "z", 1.0), measurement("r1", "t::b", "a", 2.0),
+                  measurement("r1", "t::a", "b", 3.0)])
+    assert store.series_names() == [("t::a", "b"), ("t::a", "z"), ("t::b", "a")]
+    assert [(item.test, item.metric) for item in store.measurements("r1")] == [
+        ("t::a", "b"), ("t::a", "z"), ("t::b", "a")]
+
+
+def test_forgetting_one_mark_keeps_the_others_of_the_target(store):
+    store.set_published_marks("sheet-A", {"v1": "d1", "v2": "d2"})
+    store.set_published_marks("sheet-A", {"v1": None})
+    assert store.published_marks("sheet-A") == {"v2": "d2"}
