@@ -2,7 +2,7 @@
 
 `nox -s mutation` runs this (arguments after `--` pass through):
 
-    python suites/mutation/run.py [MODULE.py ...] [--fail-under 90] [--workdir DIR]
+    python suites/mutation/run.py [MODULE.py ...] [--fail-under 90] [--workdir DIR] [--reuse]
 
 For each module, mutmut (version pinned in noxfile.py) mutates that file only and runs only the
 tests listed for it in MODULES, in a scratch copy of the repository (mutmut needs its own
@@ -132,23 +132,26 @@ def prepare(module: str, tests: list[str], workdir: Path) -> Path:
     return scratch
 
 
-def mutate(module: str, tests: list[str], workdir: Path) -> ModuleResult:
-    """Run mutmut on `module` with one worker; the statuses of its mutants."""
+def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) -> ModuleResult:
+    """Run mutmut on `module` with one worker (or, with `reuse`, read the last run's results);
+    the statuses of its mutants."""
     # pylint: disable=import-outside-toplevel  # only installed in the mutation session
     from mutmut.stats import status_by_exit_code
 
-    scratch = prepare(module, tests, workdir)
-    log = scratch / "mutmut.log"
-    with log.open("w", encoding="utf-8") as out:
-        done = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", "1"],
-            cwd=scratch, stdout=out, stderr=subprocess.STDOUT, check=False,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        )
+    scratch = workdir / module.replace("/", "_").removesuffix(".py")
     meta = scratch / "mutants" / f"{module}.meta"
-    if done.returncode != 0 or not meta.is_file():
-        print(log.read_text(encoding="utf-8")[-4000:])
-        raise SystemExit(f"mutmut failed on {module} (exit {done.returncode}); log: {log}")
+    if not (reuse and meta.is_file()):
+        scratch = prepare(module, tests, workdir)
+        log = scratch / "mutmut.log"
+        with log.open("w", encoding="utf-8") as out:
+            done = subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", "--max-children", "1"],
+                cwd=scratch, stdout=out, stderr=subprocess.STDOUT, check=False,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            )
+        if done.returncode != 0 or not meta.is_file():
+            print(log.read_text(encoding="utf-8")[-4000:])
+            raise SystemExit(f"mutmut failed on {module} (exit {done.returncode}); log: {log}")
     exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
     return ModuleResult(module, {name: status_by_exit_code[code]
                                  for name, code in exit_codes.items()})
@@ -185,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, default=90.0, metavar="PERCENT")
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "harness-mutation")
+    parser.add_argument("--reuse", action="store_true",
+                        help="report the last run's results in --workdir (after editing "
+                             "the equivalents list) instead of mutating again")
     args = parser.parse_args(argv)
     unknown = [module for module in args.modules if module not in MODULES]
     if unknown:
@@ -192,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     equivalents = read_equivalents()
     results = []
     for module in args.modules or list(MODULES):
-        print(f"mutating {module} against {' '.join(MODULES[module])}", flush=True)
-        result = mutate(module, MODULES[module], args.workdir)
+        doing = "results of" if args.reuse else "mutating"
+        print(f"{doing} {module} against {' '.join(MODULES[module])}", flush=True)
+        result = mutate(module, MODULES[module], args.workdir, args.reuse)
         result.equivalent = {name for name in result.status_by_mutant if name in equivalents}
         for mutant in result.survivors:
             print(f"\nsurvived: {mutant}\n{diff_of(module, mutant, args.workdir)}", flush=True)
