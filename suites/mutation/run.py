@@ -140,7 +140,9 @@ def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) ->
 
     scratch = workdir / module.replace("/", "_").removesuffix(".py")
     meta = scratch / "mutants" / f"{module}.meta"
-    if not (reuse and meta.is_file()):
+    if reuse and not meta.is_file():
+        raise SystemExit(f"--reuse: no earlier results for {module} in {workdir}")
+    if not reuse:
         scratch = prepare(module, tests, workdir)
         log = scratch / "mutmut.log"
         with log.open("w", encoding="utf-8") as out:

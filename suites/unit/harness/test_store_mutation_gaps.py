@@ -219,7 +219,9 @@ def test_alerted_states_are_remembered_per_verdict(store):
 
 def test_opening_without_create_needs_an_existing_file(tmp_path):
     missing = tmp_path / "none" / "results.db"
-    with pytest.raises(StoreError, match="^no results store at .*results.db: run the suites"):
+    with pytest.raises(StoreError, match="^no results store at .*results.db: run the suites "
+                       r"first \(`nox -s integration`\), or point HARNESS_STORE at an "
+                       "existing store$"):
         Store.open(str(missing), create=False)
     assert not missing.parent.exists()
 
@@ -287,7 +289,8 @@ def test_a_store_from_a_newer_harness_and_a_file_that_is_no_database_are_refused
         Store.open(str(path))
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
-    with pytest.raises(StoreError, match=r"^cannot use store sqlite:///.*junk\.db: "):
+    with pytest.raises(StoreError,
+                       match=r"^cannot use store sqlite:///.*junk\.db: file is not a database$"):
         Store.open(str(junk))
 
 
@@ -336,3 +339,15 @@ def test_forgetting_one_mark_keeps_the_others_of_the_target(store):
     store.set_published_marks("sheet-A", {"v1": "d1", "v2": "d2"})
     store.set_published_marks("sheet-A", {"v1": None})
     assert store.published_marks("sheet-A") == {"v2": "d2"}
+
+
+def test_readers_are_not_blocked_by_a_writer(store):
+    store.begin_run(full_run("r1"))
+    writer = sqlite3.connect(store.url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE runs SET branch = 'elsewhere'")
+    try:
+        assert [run.git.branch for run in store.runs()] == ["feature/x"]  # the committed state
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
