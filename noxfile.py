@@ -119,6 +119,15 @@ def adoption(session: nox.Session) -> None:
 
 
 @nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation score of the core, module by module against its own unit tests (not per commit:
+    minutes; `nox -s mutation -- harness/publish/retry.py` picks modules)."""
+    install(session, "ml,test,report,sheet,detect")
+    session.install("mutmut==3.8.1")
+    session.run("python", "suites/mutation/run.py", *session.posargs)
+
+
+@nox.session
 def images(session: nox.Session) -> None:
     """Build the base and debug images, print their tables, check budgets, secrets and smoke
     tests, then run the image tests (a Docker engine: images/engine/start-engine.sh)."""

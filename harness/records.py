@@ -251,6 +251,8 @@ class Verdict:  # pylint: disable=too-many-instance-attributes  # the evidence a
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["kind"] = VerdictKind(str(values["kind"]))
+        if "runs" in values:  # JSON has lists; the record holds a tuple
+            values["runs"] = tuple(values["runs"])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -46,6 +46,7 @@ def prepared(arch: str, profile, train_set, device):
 @pytest.mark.parametrize("arch", ARCHS)
 def test_train_speed(arch, profile, train_set, device, speed):
     setup, batch = prepared(arch, profile, train_set, device)
+    before = [parameter.detach().clone() for parameter in setup.model.parameters()]
     result = speed.measure(
         lambda: setup.step(batch),
         items=len(batch[1]),
@@ -53,7 +54,10 @@ def test_train_speed(arch, profile, train_set, device, speed):
         rounds=profile.speed_rounds,
         warmup=profile.speed_warmup,
     )
-    assert result.throughput > 0
+    assert_measured(result, profile, items=len(batch[1]))
+    # What was timed was real training: the steps moved the weights.
+    assert any(not torch.equal(old, new.detach())
+               for old, new in zip(before, setup.model.parameters()))
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -67,7 +71,15 @@ def test_eval_speed(arch, profile, train_set, device, speed):
         rounds=profile.speed_rounds,
         warmup=profile.speed_warmup,
     )
-    assert result.throughput > 0
+    assert_measured(result, profile, items=len(images))
+
+
+def assert_measured(result, profile, *, items: int) -> None:
+    """Every timed round is in the result, and the recorded figures follow from those rounds."""
+    assert len(result.times) == profile.speed_rounds
+    assert result.items_per_call == items
+    assert 0 < result.p50 <= result.p90 <= max(result.times)
+    assert result.throughput == pytest.approx(items / result.median)
 
 
 @pytest.mark.parametrize("arch", ARCHS)

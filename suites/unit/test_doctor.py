@@ -117,7 +117,10 @@ def test_sheet_credentials_are_checked_without_showing_them(runner_dir, capsys, 
     key_file.chmod(0o600)
     _, lines = doctor(capsys)
     assert "sheet credentials mode" not in lines
-    assert "sheet access" in lines  # the publisher's sharing check, or why it did not run
+    # The publisher's own check ran (the `sheet` extra is installed here) and refused the fake
+    # key before any request: not the "not checked" line of a harness without a publisher.
+    assert lines["sheet access"].startswith("FAIL sheet access: ")
+    assert "holds a private key that cannot be loaded" in lines["sheet access"]
 
 
 def test_sheet_access_is_checked_by_the_real_publisher(runner_dir, capsys, monkeypatch):

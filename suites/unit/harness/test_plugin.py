@@ -1,5 +1,6 @@
 """The pytest plugin, exercised through real inner pytest sessions (pytester)."""
 
+import random
 import subprocess
 
 import pytest
@@ -209,7 +210,7 @@ def test_device_fixture_follows_the_option(pytester):
     run_inner(pytester, "--harness-device=cpu").assert_outcomes(passed=1)
 
 
-def test_rng_is_seeded_per_test_and_restored_afterwards(pytester):
+def test_rng_is_seeded_per_test_whatever_the_order(pytester):
     pytester.makepyfile("""
         import random
 
@@ -227,8 +228,8 @@ def test_rng_is_seeded_per_test_and_restored_afterwards(pytester):
     backward = run_inner(
         pytester,
         "-s",
-        "test_rng_is_seeded_per_test_and_restored_afterwards.py::test_b",
-        "test_rng_is_seeded_per_test_and_restored_afterwards.py::test_a",
+        "test_rng_is_seeded_per_test_whatever_the_order.py::test_b",
+        "test_rng_is_seeded_per_test_whatever_the_order.py::test_a",
     )
     assert printed_values(forward) == printed_values(backward)
 
@@ -373,3 +374,30 @@ def test_an_oversubscribed_machine_is_warned_about(tmp_path, monkeypatch):
         meter.measure(lambda: None, items=1, name="idle", rounds=3, warmup=0)
     assert not recorded  # written when the test's recorder flushes
     assert meter.metrics.recorded[0].details["oversubscribed"] is True
+
+
+def test_rng_state_outside_the_tests_is_untouched_by_them(pytester):
+    # The session's own random stream continues after the tests exactly where it was before
+    # them, as if no test had drawn from it or reseeded it.
+    pytester.makeconftest("""
+        import random
+
+        def pytest_collection_finish(session):
+            random.seed(7)
+
+        def pytest_sessionfinish(session):
+            print("AFTER", random.random())
+        """)
+    pytester.makepyfile("""
+        import random
+
+        def test_draws(harness_seed):
+            assert [random.random() for _ in range(3)]
+
+        def test_reseeds():
+            random.seed(99)
+        """)
+    result = run_inner(pytester, "-s", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    random.seed(7)
+    assert f"AFTER {random.random()}\n" in result.stdout.str()
