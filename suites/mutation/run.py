@@ -135,7 +135,7 @@ def prepare(module: str, tests: list[str], workdir: Path) -> Path:
 def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) -> ModuleResult:
     """Run mutmut on `module` with one worker (or, with `reuse`, read the last run's results);
     the statuses of its mutants."""
-    # pylint: disable=import-outside-toplevel  # only installed in the mutation session
+    # pylint: disable-next=import-outside-toplevel,import-error  # only the mutation session has it
     from mutmut.stats import status_by_exit_code
 
     scratch = workdir / module.replace("/", "_").removesuffix(".py")
