@@ -8,7 +8,7 @@ says, per night, what the check reported as news; on the first N nights (one com
 must be none, and the accuracy change must be reported, confirmed, on the first run of the
 new commit and blamed on the range between the two commits.
 
-    python benchmarks/nightly_replay.py [--same 10] [--changed 3] [--profile smoke]
+    python benchmarks/nightly_replay.py [--same 10] [--changed 3] [--profile smoke] [--keep DIR]
 
 Needs Fashion-MNIST ($FASHION_MNIST_DIR or Debian's dataset-fashion-mnist). HEAD must be
 committed: the clone is made from it.
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from harness.settings import resolve
@@ -88,8 +89,13 @@ def main() -> int:
     parser.add_argument("--same", type=int, default=10, help="nights on the first commit")
     parser.add_argument("--changed", type=int, default=3, help="nights on the changed commit")
     parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="replay in DIR (made, must not exist) and keep the clone and store")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="harness-replay-") as scratch:
+    if args.keep is not None:
+        args.keep.mkdir(parents=True)
+    with (nullcontext(str(args.keep)) if args.keep else
+          tempfile.TemporaryDirectory(prefix="harness-replay-")) as scratch:
         repo = Path(scratch) / "repo"
         subprocess.run(["git", "clone", "-q", str(REPO), str(repo)], check=True)
         for key, value in (("user.email", "replay@example.invalid"), ("user.name", "Replay")):
