@@ -72,7 +72,7 @@ FINGERPRINT_FIELDS = (
 
 
 @dataclass(frozen=True)
-class Environment:
+class Environment:  # pylint: disable=too-many-instance-attributes  # one per recorded fact
     """What the run executed on. `fingerprint` identifies comparable environments."""
 
     python: str = ""
@@ -87,6 +87,9 @@ class Environment:
     platform: str = ""
     ci_url: str = ""
     image_digest: str = ""
+    # (distribution, version) of every installed Python package, sorted: context for
+    # `harness diff`, not identity (the torch version and the image digest are)
+    packages: tuple[tuple[str, str], ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -111,7 +114,11 @@ class Environment:
         """Parse what `to_json` wrote; unknown keys (from newer versions) are ignored."""
         data = json.loads(text or "{}")
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        values = {key: value for key, value in data.items() if key in known}
+        if "packages" in values:
+            values["packages"] = tuple((str(name), str(version))
+                                       for name, version in values["packages"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

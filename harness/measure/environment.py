@@ -118,6 +118,18 @@ def torch_details() -> dict:
     return details
 
 
+def installed_packages() -> tuple[tuple[str, str], ...]:
+    """(distribution, version) of every installed Python package, sorted by name."""
+    from importlib import metadata  # pylint: disable=import-outside-toplevel  # once a run
+
+    found = {}
+    for distribution in metadata.distributions():
+        name = distribution.metadata["Name"]
+        if name:
+            found[str(name).lower()] = str(distribution.version)
+    return tuple(sorted(found.items()))
+
+
 def collect_environment() -> Environment:
     """Everything that makes two runs comparable or not (see records.FINGERPRINT_FIELDS)."""
     settings = resolve()  # read pyproject once for both identity settings
@@ -128,8 +140,10 @@ def collect_environment() -> Environment:
         platform=f"{platform.system()} {platform.release()} {platform.machine()}",
         ci_url=ci_run_url(),
         image_digest=image_digest(settings),
+        packages=installed_packages(),
         **torch_details(),
     )
 
 
-__all__ = ["collect_environment", "cpu_model", "ci_run_url", "image_digest", "testbed"]
+__all__ = ["collect_environment", "cpu_model", "ci_run_url", "image_digest",
+           "installed_packages", "testbed"]

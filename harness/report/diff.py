@@ -15,7 +15,8 @@ from harness.records import Environment, Measurement, Run
 CONFIG, ENVIRONMENT, GIT, METRICS = "config", "environment", "git", "metrics"
 SECTIONS = (CONFIG, ENVIRONMENT, GIT, METRICS)
 # Context, not identity: the CI link differs on every run and says nothing about why.
-ENVIRONMENT_SKIPPED = ("ci_url",)
+# The packages are compared one by one (`_packages`).
+ENVIRONMENT_SKIPPED = ("ci_url", "packages")
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,18 @@ def _config(a: Side, b: Side, test_a: str, test_b: str) -> list[Difference]:
 
 def _environment(a: Environment, b: Environment) -> list[Difference]:
     return [Difference(ENVIRONMENT, "", item.name, getattr(a, item.name), getattr(b, item.name))
-            for item in fields(Environment) if item.name not in ENVIRONMENT_SKIPPED]
+            for item in fields(Environment) if item.name not in ENVIRONMENT_SKIPPED] + \
+        _packages(a, b)
+
+
+def _packages(a: Environment, b: Environment) -> list[Difference]:
+    """Installed packages, one item each (`package NAME`); none when a side did not record
+    them (runs of older harness versions)."""
+    if not a.packages or not b.packages:
+        return []
+    left, right = dict(a.packages), dict(b.packages)
+    return [Difference(ENVIRONMENT, "", f"package {name}", left.get(name), right.get(name))
+            for name in sorted(set(left) | set(right))]
 
 
 def _git(a: Run, b: Run) -> list[Difference]:

@@ -2,7 +2,10 @@
 
 from datetime import datetime, timezone
 
+import pytest
+
 from harness.cli import main
+from harness.measure.environment import installed_packages
 from harness.records import Environment, GitInfo, Measurement, Run
 from harness.report.diff import CONFIG, METRICS, Side, diff_sides, flatten, pairs
 from harness.store import Store
@@ -121,3 +124,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys) -> None:
     assert main(["--store", store, "diff", "aaaa"]) == 2
     assert "give RUN_B" in capsys.readouterr().err
     assert main(["--store", store, "diff", "aaaa", "--test", "test_accuracy"]) == 2
+
+
+def test_installed_packages_are_compared_one_by_one(tmp_path) -> None:
+    store = Store.open(str(tmp_path / "r.db"))
+    for run_id, day, packages in (
+            ("run1", 1, (("numpy", "2.1.0"), ("torch", "2.13.0"), ("tqdm", "4.66"))),
+            ("run2", 2, (("numpy", "2.2.1"), ("rich", "13.9"), ("torch", "2.13.0")))):
+        store.begin_run(Run(run_id, datetime(2026, 3, day, tzinfo=timezone.utc),
+                            GitInfo(commit="c1", subject="Nightly"),
+                            Environment(python="3.11.2", packages=packages)))
+    a, b = (Side(store.get_run(run_id)) for run_id in ("run1", "run2"))
+    assert [(item.key, item.a, item.b) for item in diff_sides(a, b, [])] == [
+        ("package numpy", "2.1.0", "2.2.1"), ("package rich", None, "13.9"),
+        ("package tqdm", "4.66", None)]
+    store.close()
+
+
+def test_a_run_records_its_installed_packages() -> None:
+    packages = dict(installed_packages())
+    assert packages["pytest"] == pytest.__version__
+    assert list(packages) == sorted(packages)
+    assert Environment.from_json(Environment(packages=(("a", "1"),)).to_json()).packages == \
+        (("a", "1"),)
