@@ -177,12 +177,14 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class RunRecords:
-    """What one run contributes to the sheet: the run, its measurements, and the previous
-    value of each (test, metric) in the same environment (for the change colouring)."""
+    """What one run contributes to the sheet: the run, its measurements, the previous
+    value of each (test, metric) in the same environment (for the change column), and how
+    many more runs a (test, metric) needs there before detection judges it (`needed`)."""
 
     run: Run
     measurements: tuple[Measurement, ...]
     previous: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    needed: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 def text(value: object) -> Cell:
@@ -271,6 +273,14 @@ def runs_rows(records: RunRecords) -> list[KeyedRow]:
     return rows
 
 
+def waiting_note(runs: int) -> str | None:
+    """The note of a value whose series is not judged yet (None once it has the history)."""
+    if runs <= 0:
+        return None
+    return (f"not judged yet: this series needs {runs} more run{'s' * (runs != 1)} in this "
+            "environment before detection colours it")
+
+
 def summary_row(records: RunRecords, flags: Flags | None = None,
                 commit_url: str = "") -> SummaryRow:
     """The run's Summary row: each metric's value (with the flag for (run, test, metric) if
@@ -291,7 +301,9 @@ def summary_row(records: RunRecords, flags: Flags | None = None,
         mark = flags.get((run.run_id, item.test, item.metric))
         flag = mark.flag if mark else cell.flag
         name = summary_name(item.test, item.metric, item.unit)
-        metrics[name] = Cell(cell.value, "number", flag, mark.note if mark and mark.note else None)
+        note = mark.note if mark and mark.note else waiting_note(
+            records.needed.get((item.test, item.metric), 0))
+        metrics[name] = Cell(cell.value, "number", flag, note)
         previous = records.previous.get((item.test, item.metric))
         metrics[name + CHANGE_SUFFIX] = change(
             cell.value if isinstance(cell.value, float) else None, previous)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from harness.stages.publish import chunks
 from harness.publish.collect import RecordsCollector
+from harness.publish.layout import CHANGE_SUFFIX, summary_row
 from harness.records import Environment, Measurement, Run, RunStatus
 from harness.testing.fixtures import T0
 
@@ -51,3 +52,19 @@ def test_chunks_keep_each_write_within_the_limit():
                                                 slice(4, 5)]
     assert not list(chunks([], 8))
     assert list(chunks([1, 1, 1], 8)) == [slice(0, 3)]
+
+
+def test_a_series_short_of_history_says_how_many_runs_it_needs(store):
+    cpu, gpu = Environment(cpu_model="cpu"), Environment(gpu_name="H100")
+    runs = [_run(store, 0, cpu, 0.5), _run(store, 1, gpu, 0.9), _run(store, 2, cpu, None),
+            _run(store, 3, cpu, 0.6)]
+    collector = RecordsCollector(store)
+    assert collector.collect([runs[3]])[0].needed == {(TEST, "acc"): 3}  # 2 of the 5 valid
+    assert collector.collect([runs[1]])[0].needed == {(TEST, "acc"): 4}
+    for index in range(4, 7):
+        runs.append(_run(store, index, cpu, 0.6))
+    assert RecordsCollector(store).collect([runs[-1]])[0].needed == {}  # 5 valid cpu runs
+    row = summary_row(RecordsCollector(store).collect([runs[3]])[0])
+    [value] = [cell for name, cell in row.metrics.items() if not name.endswith(CHANGE_SUFFIX)]
+    assert value.note == ("not judged yet: this series needs 3 more runs in this environment "
+                          "before detection colours it") and value.flag is None
