@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.publish.layout import (
     FILLS,
+    HEADER_ROWS,
     KEY_COLUMN,
     REGRESSIONS_TAB,
     RUNS_TAB,
@@ -20,6 +21,7 @@ from harness.publish.layout import (
     find_column,
     metric_column,
     row_key,
+    summary_keys,
 )
 from harness.publish.sheet_plan import color
 from harness.records import StoredVerdict, Verdict, VerdictKind, VerdictState, utc_now
@@ -81,7 +83,7 @@ def count_rows(server: SheetsServer, key: str, tab: str, expected: set[str]) -> 
     """(lost, duplicated) rows of `tab` against the expected keys."""
     column = KEY_COLUMN[tab]
     found = Counter(
-        str(row[column]) for row in server.values(key, tab)[1:]
+        str(row[column]) for row in server.values(key, tab)[HEADER_ROWS.get(tab, 1):]
         if len(row) > column and row[column] is not None
     )
     lost = sum(1 for item in expected if found[item] == 0)
@@ -158,7 +160,7 @@ def _store_verdict(store) -> set[str]:
 def _coloured(server: SheetsServer, key: str, item: StoredVerdict) -> bool:
     """Whether the verdict's Summary cell shows in the regression colour."""
     values = server.values(key, SUMMARY_TAB)
-    header = values[0]
+    header = summary_keys(values[0], values[1])
     column = find_column(header, metric_column(item.verdict.test, item.verdict.metric))
     assert column is not None, header
     row = next(number for number, row in enumerate(values) if item.verdict.run_id in row)

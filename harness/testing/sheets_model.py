@@ -7,6 +7,8 @@ Errors are `ApiError`s carrying the HTTP status, Google's status name and messag
 
 from __future__ import annotations
 
+import json
+
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,18 +19,34 @@ DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
 class ApiError(Exception):
     """An error answer: HTTP code, Google status (e.g. INVALID_ARGUMENT) and message."""
 
-    def __init__(self, code: int, status: str, message: str) -> None:
+    def __init__(self, code: int, status: str, message: str,
+                 details: list[dict] | None = None) -> None:
         super().__init__(message)
         self.code, self.status, self.message = code, status, message
+        self.details = details
 
     def body(self) -> dict:
         """Google's JSON error body."""
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message,
+                                 "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 def bad_request(message: str) -> ApiError:
     """A 400 INVALID_ARGUMENT."""
     return ApiError(400, "INVALID_ARGUMENT", message)
+
+
+def invalid_field(field_name: str, value: Any, expected: str) -> ApiError:
+    """A 400 for a body field of the wrong type, with the BadRequest details Google adds."""
+    message = (f"Invalid value at '{field_name}' (type.googleapis.com/google.protobuf."
+               f"{expected}), {json.dumps(value)}")
+    return ApiError(400, "INVALID_ARGUMENT", message, [{
+        "@type": "type.googleapis.com/google.rpc.BadRequest",
+        "fieldViolations": [{"field": field_name, "description": message}],
+    }])
 
 
 @dataclass
@@ -57,6 +75,17 @@ class Sheet:
         grid.update(self.grid_extra)
         return {"sheetId": self.sheet_id, "title": self.title, "index": index,
                 "sheetType": "GRID", "gridProperties": grid, **self.extra}
+
+    def metadata(self, index: int) -> dict:
+        """The sheet as spreadsheets.get lists it: its properties, and its merged ranges."""
+        found: dict[str, Any] = {"properties": self.properties(index)}
+        if self.merges:
+            # a GridRange as Google writes it: sheetId 0, the default, is left out
+            found["merges"] = [{**({"sheetId": self.sheet_id} if self.sheet_id else {}),
+                                "startRowIndex": row0, "endRowIndex": row1,
+                                "startColumnIndex": col0, "endColumnIndex": col1}
+                               for row0, row1, col0, col1 in self.merges]
+        return found
 
     def cell(self, row: int, column: int) -> dict | None:
         """The cell at 0-based (row, column), or None when empty."""
@@ -156,7 +185,7 @@ class Spreadsheet:
             "spreadsheetId": self.spreadsheet_id,
             "properties": {"title": self.title, "locale": "en_US", "autoRecalc": "ON_CHANGE",
                            "timeZone": "Etc/GMT"},
-            "sheets": [{"properties": sheet.properties(i)} for i, sheet in enumerate(self.sheets)],
+            "sheets": [sheet.metadata(i) for i, sheet in enumerate(self.sheets)],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
         }
 

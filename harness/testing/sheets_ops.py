@@ -9,6 +9,8 @@ batchUpdate is atomic.
 
 from __future__ import annotations
 
+import itertools
+
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -381,25 +383,57 @@ def _update_dimension_properties(book: Spreadsheet, request: dict) -> dict:
     return {}
 
 
+def _merge_parts(kind: str, bounds: tuple[int, int, int, int]
+                 ) -> list[tuple[int, int, int, int]]:
+    """The merges (row0, row1, col0, col1) a mergeType makes of a range: one (MERGE_ALL),
+    one per column (MERGE_COLUMNS) or one per row (MERGE_ROWS)."""
+    row0, col0, row1, col1 = bounds
+    if kind == "MERGE_ALL":
+        return [(row0, row1, col0, col1)]
+    if kind == "MERGE_COLUMNS":
+        return [(row0, row1, column, column + 1) for column in range(col0, col1)]
+    if kind == "MERGE_ROWS":
+        return [(row, row + 1, col0, col1) for row in range(row0, row1)]
+    raise bad_request(f"Invalid mergeType: {kind}")
+
+
 def _merge_cells(book: Spreadsheet, request: dict) -> dict:
-    """Merge a range (MERGE_ALL): only its top-left value stays, as Google keeps it."""
+    """Merge a range (see `_merge_parts`); only each merge's top-left value stays, as Google
+    keeps it, and merges wholly inside the range are merged anew."""
     grid = _grid_range(book, request["range"])
-    row0, col0, row1, col1 = grid.bounded()
-    if request.get("mergeType", "MERGE_ALL") != "MERGE_ALL":
-        raise bad_request("the local Sheets server merges with MERGE_ALL only")
-    if (row1 - row0) * (col1 - col0) < 2:
+    bounds = grid.bounded()
+    parts = _merge_parts(request.get("mergeType", "MERGE_ALL"), bounds)
+    if any((top1 - top0) * (right - left) < 2 for top0, top1, left, right in parts):
         raise bad_request("Must merge at least two cells.")
-    for other in grid.sheet.merges:
+    grid.sheet.merges = _merges_outside(grid.sheet.merges, bounds)
+    for part in parts:
+        _keep_top_left(grid.sheet, part)
+        grid.sheet.merges.append(part)
+    return {}
+
+
+def _merges_outside(merges: list[tuple[int, int, int, int]], bounds: tuple[int, int, int, int]
+                    ) -> list[tuple[int, int, int, int]]:
+    """The merges not wholly inside `bounds` (row0, col0, row1, col1); one that overlaps
+    them only in part is an error, as on Google."""
+    row0, col0, row1, col1 = bounds
+    kept = []
+    for other in merges:
+        if row0 <= other[0] and other[1] <= row1 and col0 <= other[2] and other[3] <= col1:
+            continue
         if other[0] < row1 and row0 < other[1] and other[2] < col1 and col0 < other[3]:
             raise bad_request("You can't merge cells that are already merged.")
-    for row in range(row0, row1):
-        for column in range(col0, col1):
-            old = grid.sheet.cell(row, column)
-            if (row, column) != (row0, col0) and old and old.get("v") is not None:
-                grid.sheet.put(row, column, {key: v for key, v in old.items() if key != "v"}
-                               or None)
-    grid.sheet.merges.append((row0, row1, col0, col1))
-    return {}
+        kept.append(other)
+    return kept
+
+
+def _keep_top_left(sheet, part: tuple[int, int, int, int]) -> None:
+    """Drop every value of a merged range but its top-left one (formats stay)."""
+    top0, top1, left, right = part
+    for row, column in itertools.product(range(top0, top1), range(left, right)):
+        old = sheet.cell(row, column)
+        if (row, column) != (top0, left) and old and old.get("v") is not None:
+            sheet.put(row, column, {key: v for key, v in old.items() if key != "v"} or None)
 
 
 def _unmerge_cells(book: Spreadsheet, request: dict) -> dict:

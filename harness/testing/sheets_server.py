@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from harness.testing import sheets_ops as ops
 from harness.testing.service_account import InvalidGrant, new_service_account, verify_assertion
-from harness.testing.sheets_model import ApiError, Sheet, Spreadsheet
+from harness.testing.sheets_model import ApiError, Sheet, Spreadsheet, invalid_field
 
 FAULTS = (
     "429-json", "429-html", "502-html", "500", "503", "write-then-503", "write-then-stall",
@@ -232,6 +232,8 @@ class SheetsServer:
                       for text in query.get("ranges", [])]
             return {"spreadsheetId": book.spreadsheet_id, "valueRanges": ranges}
         if operation == "values.update":
+            if not isinstance(body.get("values", []), list):
+                raise invalid_field("data.values", body["values"], "ListValue")
             answer = ops.write_values(book.parse_range(target), body.get("values", []),
                                       params.get("valueInputOption", "RAW"))
             book.check_limit()
