@@ -94,7 +94,13 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
         self.url = url
         self.timeout_s = timeout_s
         if url.startswith("sqlite:///") and create:
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.removeprefix("sqlite:///")).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create the store's folder {folder}: "
+                                 f"{error.strerror or error}; point HARNESS_STORE at a "
+                                 "writable path") from None
         try:
             self.engine = create_engine(url, future=True, pool_pre_ping=True,
                                         connect_args=_connect_args(url, timeout_s))

@@ -171,3 +171,10 @@ def test_all_histories_are_every_series_history_in_one_read(store):
                 for _run, item in store.history(test, metric)]
     assert store.all_histories() == expected
     assert [item.run_id for item in expected[:3]] == ["early", "middle", "late"]
+
+
+def test_a_store_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot create the store's folder .*file"):
+        Store.open(str(blocker / "sub" / "results.db"))
