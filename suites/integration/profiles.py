@@ -8,7 +8,7 @@ stable speed figures.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backbone.training import TrainArgs
 
@@ -125,27 +125,18 @@ SMOKE = Profile(
     archs={
         "resnet": ArchProfile(
             model=CPU.archs["resnet"].model,
-            args=TrainArgs(
+            args=replace(
+                CPU.archs["resnet"].args,
                 epochs=1,
-                batch_size=128,
-                lr=3e-3,  # replay: learning rate
-                optimizer="adamw",
-                schedule="cosine",
                 warmup_steps=5,
+                lr=3e-3,  # replay: learning rate
             ),
             accuracy_floor=0.5,
             speed_batch=128,
         ),
         "vit": ArchProfile(
             model=CPU.archs["vit"].model,
-            args=TrainArgs(
-                epochs=1,
-                batch_size=128,
-                lr=2e-3,
-                optimizer="adamw",
-                schedule="cosine",
-                warmup_steps=5,
-            ),
+            args=replace(CPU.archs["vit"].args, epochs=1, warmup_steps=5),
             accuracy_floor=0.4,
             speed_batch=128,
         ),
