@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field
 
-from harness.records import Measurement, MeasurementStatus
 
 
 @dataclass(frozen=True)
@@ -84,32 +84,31 @@ class SeriesBuilder:
 def series_from_store(store, tests: set[str] | None = None) -> list[Series]:
     """Every (test, metric) history in `store` (a `harness.store.Store`) as a series.
 
-    Runs are indexed by start time; only valid measurements are used.
+    Runs are indexed by start time; only valid measurements are used. The store is read once,
+    through `Store.valid_points` (the fields a point needs, nothing decoded that is not used).
     """
     timeline = store.runs(newest_first=False)
     order = {run.run_id: index for index, run in enumerate(timeline)}
     runs = {run.run_id: (run.git.commit, run.env.fingerprint, run.env.image_digest)
             for run in timeline}  # each run decoded once, not once per measurement
+    rows = [row for row in store.valid_points() if tests is None or row.test in tests]
+    rows.sort(key=lambda row: order[row.run_id])  # the newest direction and unit win
     builder = SeriesBuilder()
-    for item in store.all_histories():
-        if tests is not None and item.test not in tests:
-            continue
-        if item.value is None or item.status is not MeasurementStatus.OK:
-            continue
-        commit, env, image = runs[item.run_id]
-        point = Point(order[item.run_id], item.run_id, commit, env, float(item.value), image,
-                      stored_samples(item))
-        builder.add(item.test, item.metric, point, item.higher_is_better, item.unit)
+    for row in rows:
+        commit, env, image = runs[row.run_id]
+        point = Point(order[row.run_id], row.run_id, commit, env, row.value, image,
+                      stored_samples(row.details))
+        builder.add(row.test, row.metric, point, row.higher_is_better, row.unit)
     return builder.build()
 
 
-def stored_samples(item: Measurement) -> bytes | None:
-    """The packed per-sample correctness a measurement carries in `details["samples"]`
-    (base64), or None when it has none or it is unreadable."""
-    encoded = item.details.get("samples")
-    if not isinstance(encoded, str):
+def stored_samples(details: str | None) -> bytes | None:
+    """The packed per-sample correctness in a measurement's stored details JSON
+    (`details["samples"]`, base64), or None when it has none or it is unreadable."""
+    if not details:
         return None
     try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
+        encoded = json.loads(details).get("samples")
+        return base64.b64decode(encoded, validate=True) if isinstance(encoded, str) else None
+    except (binascii.Error, ValueError, AttributeError):
         return None

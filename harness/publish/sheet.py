@@ -22,7 +22,7 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from harness.publish import redact
 from harness.publish.credentials import CredentialsError, account_email, load_credentials
 from harness.publish.errors import PublishError
-from harness.publish.layout import TABS, SheetContent
+from harness.publish.layout import HEADER_ROWS, RUNS_TAB, SUMMARY_TAB, TABS, SheetContent
 from harness.publish.retry import AmbiguousWrite, RetriesExhausted, RetryPolicy, call, status_of
 from harness.publish.settings import GOOGLE_SHEETS_ENDPOINT
 from harness.publish.sheet_plan import (
@@ -92,6 +92,7 @@ class SheetTarget:
     """The regression sheet in Google Sheets (or anything speaking its API at `endpoint`)."""
 
     max_cells_per_write = 60_000  # keeps one batchUpdate well under Google's 2 MB payload
+    state_window = 500  # newest rows of Runs and Summary a publish reads back (see write)
     cell_limit = GOOGLE_CELL_LIMIT
 
     def __init__(
@@ -110,6 +111,7 @@ class SheetTarget:
         self._http: gspread.HTTPClient | None = None
         self._grids: dict[str, Grid] = {}
         self._grids_stale = False  # a write changed the tab sizes since they were read
+        self.notices: list[str] = []  # what a reader should hear after publishing
 
     @property
     def name(self) -> str:
@@ -192,13 +194,14 @@ class SheetTarget:
     def write(self, content: SheetContent) -> None:
         """Add every row of `content` the spreadsheet lacks; each row ends up exactly once."""
         book = self._open()
+        window = max(self.state_window, 2 * (len(content.runs) + len(content.summary)))
         if self._grids_stale:  # a sync's earlier batch grew the tabs: plan on their new size
             self._grids = self._read_grids()
         self._ensure_tabs(book)
         self._grids_stale = True
         ambiguous = False
         for _ in range(MAX_ROUNDS):
-            state = self._read_state(book)
+            state = self._read_state(book, content, window)
             batch = duplicate_requests(state, self._grids)
             repairing = bool(batch)
             if not repairing:
@@ -248,19 +251,40 @@ class SheetTarget:
                 self._grids = self._read_grids()  # another publisher created them just now
         raise PublishError(f"could not create the tabs in spreadsheet {self.key}")
 
-    def _read_state(self, book: gspread.HTTPClient) -> SheetState:
-        """The key columns and Summary order (one values:batchGet)."""
+    def _read_state(self, book: gspread.HTTPClient, content: SheetContent,
+                    window: int) -> SheetState:
+        """The key columns and Summary order (one values:batchGet): the newest `window` rows
+        of the Runs and Summary tabs, or whole columns when the window does not hold
+        everything `content` needs (a late run older than the window, a restyle below it)."""
         params: dict[str, str | int | bool | float | list[str] | None] = {
                   "valueRenderOption": "UNFORMATTED_VALUE",
                   "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
-        answer = self._call(lambda: book.values_batch_get(self.key, state_ranges(), params),
-                            write=False)
-        return parse_state(answer.get("valueRanges", []))
+        runs_rows = self._grids[RUNS_TAB].rows - HEADER_ROWS[RUNS_TAB]
+        summary_rows = self._grids[SUMMARY_TAB].rows - HEADER_ROWS[SUMMARY_TAB]
+        # Google refuses a read past a tab's grid: a window as large as the tab reads it whole
+        windowed = (max(0, runs_rows - window), window if window < summary_rows else None)
+        for runs_from, summary_window in (windowed, (0, None)):
+            ranges = state_ranges(runs_from, summary_window)
+            answer = self._call(lambda ranges=ranges: book.values_batch_get(
+                self.key, ranges, params), write=False)
+            state = parse_state(answer.get("valueRanges", []), runs_from, summary_window)
+            if state.covers(content) and (state.runs_keys or not runs_from):
+                return state
+        return state
 
     def _check_cell_limit(self, content: SheetContent, state: SheetState) -> None:
+        """Refuse a write past the cell limit; announce the roll-over well before it."""
         used = sum(grid.rows * grid.columns for grid in self._grids.values())
-        if used + new_cells(content, state) > self.cell_limit:
+        added = new_cells(content, state, self._grids[SUMMARY_TAB].rows)
+        if used + added > self.cell_limit:
             raise PublishError(_FULL.format(key=self.key, limit=self.cell_limit))
+        runs = len(content.summary)
+        if runs and used + added >= ROLL_OVER_SHARE * self.cell_limit:
+            per_run = max(1, added // runs)
+            self.notices[:] = [_ROLL_OVER.format(
+                key=self.key, used=used + added, limit=self.cell_limit,
+                share=100 * (used + added) / self.cell_limit, per_run=per_run,
+                runs=(self.cell_limit - used - added) // per_run)]
 
     def _batch_update(self, book: gspread.HTTPClient, batch: list[dict]) -> None:
         try:
@@ -281,6 +305,13 @@ class SheetTarget:
                             f"{message}")
 
 
+ROLL_OVER_SHARE = 0.8  # of the cell limit: from here on every publish announces the roll-over
+_ROLL_OVER = (
+    "spreadsheet {key} holds {used:,} of its {limit:,} cells ({share:.0f} %): at about "
+    "{per_run:,} cells a run it is full after about {runs:,} more runs. Before then, create a "
+    "new spreadsheet, share it with the service account and set HARNESS_SHEET_KEY (or "
+    "[tool.harness] sheet_key) to it; this one stays as the archive of the runs before"
+)
 _FULL = (
     "spreadsheet {key} is at its limit of {limit:,} cells: start a new spreadsheet (set "
     "HARNESS_SHEET_KEY to it) or move old rows of the Runs tab to an archive"

@@ -80,6 +80,21 @@ class SheetState:
     # Header rows the Summary has now: 1 when it was written before the two-row header (a
     # publish upgrades it first, see `upgrade_requests`).
     summary_header_rows: int = HEADER_ROWS[SUMMARY_TAB]
+    # A windowed read (see `state_ranges`): the Runs data rows before `runs_keys`, and
+    # whether `summary_runs` reaches the Summary's last row.
+    runs_offset: int = 0
+    summary_complete: bool = True
+
+    def covers(self, content: SheetContent) -> bool:
+        """Whether this (possibly windowed) state holds every row `content` needs: the
+        Summary rows it restyles, and the place of each row it inserts."""
+        if self.summary_complete:
+            return True
+        window = set(self.summary_runs)
+        dates = self.summary_dates
+        return (all(change.run_id in window for change in content.restyle)
+                and all(insert_position(dates, row.sort_key) < len(dates)
+                        for row in content.summary))
 
     def keys(self, tab: str) -> list[str]:
         """The key column of `tab`'s data rows, top to bottom."""
@@ -89,22 +104,33 @@ class SheetState:
         }.get(tab, [])
 
 
-def state_ranges() -> list[str]:
-    """The ranges one values:batchGet reads to build a SheetState (order matters)."""
+def state_ranges(runs_from: int = 0, summary_rows: int | None = None) -> list[str]:
+    """The ranges one values:batchGet reads to build a SheetState (order matters).
+
+    A windowed read keeps a publish's download flat however long the history: the Runs tab
+    grows at the bottom, so its keys are read from data row `runs_from` on; the Summary is
+    newest first, so only its header and first `summary_rows` data rows are read (None:
+    whole columns). The Regressions and Trends tabs hold a row per verdict or metric and are
+    read whole.
+    """
     summary_key = column_letter(KEY_COLUMN[SUMMARY_TAB])
+    runs_first = 1 if runs_from <= 0 else HEADER_ROWS[RUNS_TAB] + runs_from + 1
+    summary_last = "" if summary_rows is None else str(HEADER_ROWS[SUMMARY_TAB] + summary_rows)
     return [
-        f"'{RUNS_TAB}'!A:A",
+        f"'{RUNS_TAB}'!A{runs_first}:A",
         f"'{SUMMARY_TAB}'!1:{HEADER_ROWS[SUMMARY_TAB]}",
-        f"'{SUMMARY_TAB}'!A:A",
-        f"'{SUMMARY_TAB}'!{summary_key}:{summary_key}",
+        f"'{SUMMARY_TAB}'!A1:A{summary_last}",
+        f"'{SUMMARY_TAB}'!{summary_key}1:{summary_key}{summary_last}",
         f"'{REGRESSIONS_TAB}'!A:A",
         f"'{REGRESSIONS_TAB}'!1:1",
         f"'{TRENDS_TAB}'!A:A",
     ]
 
 
-def parse_state(value_ranges: Sequence[dict]) -> SheetState:
-    """A SheetState from the values:batchGet answer for `state_ranges()` (rows, unformatted)."""
+def parse_state(value_ranges: Sequence[dict], runs_from: int = 0,
+                summary_rows: int | None = None) -> SheetState:
+    """A SheetState from the values:batchGet answer for `state_ranges(runs_from,
+    summary_rows)` (rows, unformatted)."""
     columns = [_column(item.get("values", [])) for item in value_ranges]
     runs, dates, summary_runs, regressions = columns[0], *columns[2:5]
     regressions_header = [str(value) for value in (value_ranges[5].get("values") or [[]])[0]]
@@ -112,8 +138,9 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
     one_row = from_serial((header_rows[1] or [""])[0]) is not None  # a date below row 1
     first = 1 if one_row else HEADER_ROWS[SUMMARY_TAB]
     count = max(len(dates), len(summary_runs)) - first
+    windowed = runs_from > 0
     return SheetState(
-        runs_keys=[str(v) for v in runs[1:]],
+        runs_keys=[str(v) for v in (runs if windowed else runs[1:])],
         summary_header=[str(v) for v in header_rows[0]] if one_row else summary_keys(
             header_rows[0], header_rows[1]),
         summary_header_rows=first,
@@ -122,6 +149,9 @@ def parse_state(value_ranges: Sequence[dict]) -> SheetState:
         regression_keys=[str(v) for v in regressions[1:]],
         regressions_header=regressions_header,
         trends_rows=max(0, len(columns[6]) - 1) if len(columns) > 6 else 0,
+        runs_offset=runs_from if windowed else 0,
+        summary_complete=summary_rows is None or count < summary_rows + HEADER_ROWS[
+            SUMMARY_TAB] - first,
     )
 
 
@@ -451,7 +481,8 @@ def duplicate_requests(state: SheetState, grids: dict[str, Grid]) -> list[dict]:
         for index, key in enumerate(keys):
             if counts[key] > 1 and key in seen:
                 below = state.summary_header_rows if tab == SUMMARY_TAB else HEADER_ROWS[tab]
-                doomed.append(index + below)  # below the header rows
+                skipped = state.runs_offset if tab == RUNS_TAB else 0
+                doomed.append(index + below + skipped)  # below the header rows
             seen.add(key)
         for row in sorted(doomed, reverse=True):
             requests.append({"deleteDimension": {"range": {
@@ -461,13 +492,16 @@ def duplicate_requests(state: SheetState, grids: dict[str, Grid]) -> list[dict]:
     return requests
 
 
-def new_cells(content: SheetContent, state: SheetState) -> int:
-    """Cells a publish adds to the grid (for the 10-million-cell limit check)."""
+def new_cells(content: SheetContent, state: SheetState, summary_rows: int | None = None) -> int:
+    """Cells a publish adds to the grid (for the cell-limit check); `summary_rows`: the
+    Summary's row count when `state` holds only a window of it."""
     header = summary_header(state.summary_header, content.summary)
+    rows = len(state.summary_runs) + HEADER_ROWS[SUMMARY_TAB] if summary_rows is None \
+        else summary_rows
     return (
         len(content.runs) * len(RUNS_HEADER)
         + len(content.regressions) * len(REGRESSIONS_HEADER)
         + len(content.summary) * len(header)
         + (len(header) - len(state.summary_header or SUMMARY_FIXED))
-        * (len(state.summary_runs) + HEADER_ROWS[SUMMARY_TAB])
+        * rows
     )

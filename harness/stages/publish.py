@@ -99,6 +99,8 @@ def publish_runs(store: Store, target: PublishTarget, runs: Sequence[Run],
             done += 1
             report(f"  [{done}/{len(runs)}] run {records.run.run_id[:8]}  commit "
                    f"{records.run.git.short_commit}  {len(records.measurements)} metrics")
+    for notice in getattr(target, "notices", ()):
+        report(notice)
     return PublishResult(done, len(content.regressions), len(content.restyle), target.location)
 
 

@@ -10,9 +10,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, case, create_engine, event, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -405,17 +405,19 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
                 for row in conn.execute(stmt)
             ]
 
-    def all_histories(self) -> list[Measurement]:
-        """Every measurement, by test and metric, each history oldest run first: what
-        `history()` gives for every series, in one query and without decoding a run per row."""
-        runs, values = schema.runs, schema.measurements
-        stmt = (
-            select(values)
-            .join(runs, values.c.run_id == runs.c.run_id)
-            .order_by(values.c.test, values.c.metric, runs.c.started_at, runs.c.run_id)
-        )
+    def valid_points(self) -> list[ValidPoint]:
+        """Every usable measurement (status ok, a value) as the few fields detection reads, in
+        no particular order: the check's one read of the whole history. Details are returned
+        only where they hold per-sample correctness, so nothing else is decoded."""
+        table = schema.measurements
+        samples = case((table.c.details.like('%"samples"%'), table.c.details), else_=null())
+        stmt = select(table.c.run_id, table.c.test, table.c.metric, table.c.value,
+                      table.c.unit, table.c.higher_is_better, samples).where(
+            table.c.status == MeasurementStatus.OK.value, table.c.value.is_not(None))
         with self.engine.connect() as conn:
-            return [_measurement_from_row(row) for row in conn.execute(stmt)]
+            return [ValidPoint(row[0], row[1], row[2], float(row[3]), row[4] or "",
+                               bool(row[5]), row[6])
+                    for row in conn.execute(stmt)]
 
     def series_names(self) -> list[tuple[str, str]]:
         """Every distinct (test, metric) pair in the store."""
@@ -438,6 +440,19 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
         )
         with self.engine.connect() as conn:
             return [_run_from_row(row) for row in conn.execute(stmt)]
+
+
+class ValidPoint(NamedTuple):
+    """One usable measurement, as `Store.valid_points` reads it for detection; `details` is
+    the stored JSON text only when it carries per-sample correctness, else None."""
+
+    run_id: str
+    test: str
+    metric: str
+    value: float
+    unit: str
+    higher_is_better: bool
+    details: str | None
 
 
 def _run_from_row(row) -> Run:
@@ -478,4 +493,4 @@ def open_store(target: str | None = None, *, create: bool = True) -> Store:
     return Store.open(target, create=create)
 
 
-__all__ = ["Store", "StoreError", "open_store"]
+__all__ = ["Store", "StoreError", "ValidPoint", "open_store"]

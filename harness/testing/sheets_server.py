@@ -52,7 +52,7 @@ class _Reset(Exception):
     """Abort the connection with a TCP reset."""
 
 
-class SheetsServer:
+class SheetsServer:  # pylint: disable=too-many-instance-attributes  # state + what tests inspect
     """The in-memory Sheets service. Use as a context manager or call start()/stop()."""
 
     def __init__(self, stall_s: float = 1.0) -> None:
@@ -63,6 +63,7 @@ class SheetsServer:
         self.tokens: dict[str, str] = {}  # access token -> e-mail
         self.counts: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []  # (operation, outcome)
+        self.ranges_read: list[str] = []  # every range a values:batchGet asked for
         self._faults: list[_Scripted] = []
         self._stop = threading.Event()
         self._busy = 0
@@ -133,6 +134,7 @@ class SheetsServer:
         with self.lock:
             self.counts.clear()
             self.log.clear()
+            self.ranges_read.clear()
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until no request is being handled (stalled ones included)."""
@@ -228,6 +230,7 @@ class SheetsServer:
         if operation == "values.get":
             return ops.read_values(book.parse_range(target), params)
         if operation == "values.batchGet":
+            self.ranges_read.extend(query.get("ranges", []))  # under self.lock (api)
             ranges = [ops.read_values(book.parse_range(text), params)
                       for text in query.get("ranges", [])]
             return {"spreadsheetId": book.spreadsheet_id, "valueRanges": ranges}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from harness.detect import detect_all, series_from_store
+from harness.detect.series import stored_samples
 from harness.records import (
     Environment,
     GitInfo,
@@ -60,3 +63,16 @@ def test_store_histories_give_commit_and_environment_verdicts(tmp_path) -> None:
     top1 = [s for s in series_from_store(store) if s.metric == "top1"][0]
     assert len(top1.points) == 39  # the invalid (NaN) value is stored but not analysed
     assert store.measurements("run-010")[1].status is MeasurementStatus.INVALID
+
+
+@pytest.mark.parametrize("details, expected", [
+    (None, None),
+    ("", None),
+    ('{"samples": "AQID"}', b"\x01\x02\x03"),
+    ('{"samples": "not base64!"}', None),
+    ('{"samples": 3}', None),
+    ('["samples"]', None),
+    ('{"samples": ', None),
+])
+def test_stored_samples_reads_only_well_formed_correctness(details, expected):
+    assert stored_samples(details) == expected

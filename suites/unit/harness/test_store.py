@@ -161,16 +161,24 @@ def test_test_configs_are_kept_per_run_and_test(store):
     assert store.configs("missing") == {}
 
 
-def test_all_histories_are_every_series_history_in_one_read(store):
-    # Runs begun out of order: histories follow their start times, not insertion order.
-    for run_id, minutes in (("late", 30), ("early", 0), ("middle", 10)):
-        store.begin_run(make_run(run_id, minutes))
-        store.record([Measurement(run_id, test, metric, float(minutes), "ms", False)
-                      for test in ("t.py::b", "t.py::a") for metric in ("y", "x")])
-    expected = [item for test, metric in store.series_names()
-                for _run, item in store.history(test, metric)]
-    assert store.all_histories() == expected
-    assert [item.run_id for item in expected[:3]] == ["early", "middle", "late"]
+def test_valid_points_are_the_usable_measurements_with_only_sample_details(store):
+    store.begin_run(make_run("r1"))
+    store.begin_run(make_run("r2", 10))
+    store.record([
+        Measurement("r1", "t.py::a", "top1", 0.5, "fraction", True,
+                    details={"samples": "AQID", "rounds": 3}),
+        Measurement("r1", "t.py::a", "ms", 12.0, "ms", False, details={"rounds": 7}),
+        Measurement("r1", "t.py::b", "ms", None, "ms", False,
+                    status=MeasurementStatus.INVALID),
+        Measurement("r2", "t.py::b", "ms", 3.0, "ms", False),
+        Measurement("r2", "t.py::b", "loss", 2.0, status=MeasurementStatus.INVALID),
+    ])
+    points = sorted(store.valid_points())
+    assert [tuple(point) for point in points] == [
+        ("r1", "t.py::a", "ms", 12.0, "ms", False, None),
+        ("r1", "t.py::a", "top1", 0.5, "fraction", True, '{"rounds": 3, "samples": "AQID"}'),
+        ("r2", "t.py::b", "ms", 3.0, "ms", False, None),
+    ]
 
 
 def test_a_store_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
