@@ -5,11 +5,13 @@ publisher that reads every row (gspread's real client against the local server).
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 
 from harness.cli import main
 from harness.publish.layout import RUNS_TAB, SUMMARY_TAB
+from harness.publish import retry
 from harness.publish.sheet import SheetTarget
 from harness.testing.fixtures import add_runs
 
@@ -69,6 +71,7 @@ def test_a_late_run_older_than_the_window_reads_the_whole_summary(store, sheet_e
 def test_an_ambiguous_write_leaves_each_row_once_with_or_without_a_window(
         store, sheet_env, server, monkeypatch, window):
     monkeypatch.setattr(SheetTarget, "state_window", window)
+    monkeypatch.setattr(retry, "RetryPolicy", partial(retry.RetryPolicy, settle_s=0.2))
     _nightly(store, server, sheet_env, 0, 6)
     add_runs(store, 1, metrics=4, start=6)
     server.inject("write-then-503", on="batchUpdate")  # lands, but the answer is an error
