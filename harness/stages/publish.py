@@ -99,9 +99,14 @@ def publish_runs(store: Store, target: PublishTarget, runs: Sequence[Run],
             done += 1
             report(f"  [{done}/{len(runs)}] run {records.run.run_id[:8]}  commit "
                    f"{records.run.git.short_commit}  {len(records.measurements)} metrics")
+    _report_notices(target, report)
+    return PublishResult(done, len(content.regressions), len(content.restyle), target.location)
+
+
+def _report_notices(target: PublishTarget, report: Callable[[str], None]) -> None:
+    """What the target asks a reader to hear after a publish (the sheet's roll-over)."""
     for notice in getattr(target, "notices", ()):
         report(notice)
-    return PublishResult(done, len(content.regressions), len(content.restyle), target.location)
 
 
 @dataclass
