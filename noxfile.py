@@ -86,17 +86,17 @@ def changed_python_files() -> tuple[str, list[str]] | None:
 
 
 def pylint_targets(session: nox.Session) -> list[str]:
-    """Every linted path in CI (`CI` set), with HARNESS_LINT=all or when git cannot tell what
+    """Every linted path in CI (`CI` set), with HARNESS_FULL=1 or when git cannot tell what
     changed; else only the changed files (pylint's checks are per file; mypy, run whole,
     keeps the cross-module ones), which keeps a warm per-commit `nox` under a minute."""
-    if os.environ.get("CI") or os.environ.get("HARNESS_LINT") == "all":
+    if everything():
         return list(LINTED)
     changed = changed_python_files()
     if changed is None:
         return list(LINTED)
     base, files = changed
     session.log(f"pylint: {len(files)} Python file(s) changed since {base} "
-                "(HARNESS_LINT=all or CI=true lints everything)")
+                "(HARNESS_FULL=1 or CI=true lints everything)")
     return files
 
 
@@ -113,11 +113,21 @@ def lint(session: nox.Session) -> None:
     session.run("harness", "images", "lint")
 
 
+def everything() -> bool:
+    """CI (`CI` set) and HARNESS_FULL=1 check everything; a developer's per-commit `nox`
+    checks what changed and leaves out the tests marked `slow`."""
+    return bool(os.environ.get("CI")) or os.environ.get("HARNESS_FULL") == "1"
+
+
 @nox.session
 def unit(session: nox.Session) -> None:
-    """Fast CPU unit tests of the harness and of backbone's contract."""
+    """Fast CPU unit tests of the harness and of backbone's contract; outside CI the tests
+    marked `slow` (subprocess nightlies, LibreOffice, Chromium, racing writers) are left out."""
     install(session, "ml,test,report,sheet,lint,detect")
-    session.run("pytest", "suites/unit", *session.posargs)
+    selection = [] if everything() else ["-m", "not slow"]
+    if selection:
+        session.log("leaving out the tests marked slow (HARNESS_FULL=1 or CI=true runs them)")
+    session.run("pytest", "suites/unit", *selection, *session.posargs)
 
 
 @nox.session

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the GPU check script end to end (CI runs it; see noxfile.py)
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.sh"
 GPU_STEPS = ("harness doctor --gpu", "unit suite (GPU tests)", "integration, GPU profile",
              "CUDA event vs host clock", "noise benchmark, GPU", "multi-GPU sharding")

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 CONFTEST = '''
 import os
 import pytest
@@ -28,6 +30,7 @@ def test_work(device, case):
 '''
 
 
+@pytest.mark.slow  # a pytest-xdist session of two workers
 def test_two_workers_get_two_distinct_devices(tmp_path):
     (tmp_path / "conftest.py").write_text(CONFTEST)
     (tmp_path / "test_shard.py").write_text(TESTS)

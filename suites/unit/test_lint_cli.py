@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs pylint on throwaway projects (CI runs it; see noxfile.py)
+
 pytest.importorskip("pylint", reason="pylint comes with the `lint` extra")
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "lint_legacy"

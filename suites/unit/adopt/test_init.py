@@ -46,6 +46,7 @@ def test_writes_what_adoption_needs(repo, capsys):
     assert "create noxfile.py" in out and "append to pyproject.toml (" in out
 
 
+@pytest.mark.slow  # two pytest sessions of the generated project
 @pytest.mark.usefixtures("repo")
 def test_the_example_tests_run_per_commit_and_nightly(tmp_path_factory):
     assert main(["init"]) == 0

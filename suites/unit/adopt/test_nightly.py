@@ -14,6 +14,8 @@ from harness.settings import SETTINGS
 from harness.store import Store
 from suites.unit.detect.helpers import fill_store, make_series
 
+pytestmark = pytest.mark.slow  # whole nightlies in subprocesses (CI runs it; see noxfile.py)
+
 RECORDING_TEST = '''
 def test_model(metrics):
     metrics.record("top1_accuracy", 0.8)
@@ -89,6 +91,7 @@ def test_a_newly_confirmed_regression_exits_one(project, capsys):
 
 QUEUED_TEST = '''
 from pathlib import Path
+
 
 def test_model(metrics):
     queue = Path(__file__).parent.parent / "values.txt"

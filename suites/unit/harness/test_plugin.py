@@ -239,6 +239,7 @@ def printed_values(result: pytest.RunResult) -> list[str]:
     return sorted(line for line in result.outlines if line.startswith(("A ", "B ")))
 
 
+@pytest.mark.slow  # a pytest-xdist session of two workers
 def test_xdist_workers_record_into_one_run(pytester):
     pytest.importorskip("xdist")
     pytester.makepyfile(test_many="""

@@ -21,6 +21,8 @@ from harness.publish.layout import summary_keys
 from harness.publish.workbook_periods import archives
 from harness.testing.fixtures import add_runs, new_store
 
+pytestmark = pytest.mark.slow  # writer processes racing on one target (CI runs it; see noxfile.py)
+
 RUNS, METRICS = 8, 3
 
 # One runner: its own store, then `publish` of each run in turn through the stage function.

@@ -26,6 +26,8 @@ from harness.publish.layout import (
 )
 from harness.testing import render
 
+pytestmark = pytest.mark.slow  # LibreOffice renders the workbook (CI runs it; see noxfile.py)
+
 
 @pytest.fixture(name="rendered")
 def fixture_rendered(tmp_path):

@@ -14,6 +14,8 @@ import pytest
 
 from harness.testing import browser, render
 
+pytestmark = pytest.mark.slow  # headless Chromium opens the report (CI runs it; see noxfile.py)
+
 
 def _require_chromium() -> None:
     if browser.chromium() is None:
