@@ -32,7 +32,7 @@ from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
 
 _ROUNDS = 4  # noise re-estimations at most
-_PERSISTENT = 0.3  # residual autocorrelation from which the noise is streaky
+_PERSISTENT = 0.5  # residual autocorrelation from which the noise is streaky
 _LOG_SPAN = 2.0  # positive values spanning more than this factor are analysed as logs
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
 _MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
@@ -362,9 +362,10 @@ def _drifted_groups(clean: list[float], shifts: list[int], starts: list[int], si
 def _persistence(clean: list[float], shifts: list[int]) -> float:
     """How much slower than white noise the residuals around the levels average out: the
     long-run factor sqrt((1 + r) / (1 - r)) of their lag-1 autocorrelation r (less its
-    sampling error 2 / sqrt(n)), when r is at least 0.3. A streaky (Markov) bimodal clock or
-    a wandering level has r
-    near 1, and a difference of two means is then far less certain than white noise says."""
+    sampling error 2 / sqrt(n)), when r is at least `_PERSISTENT`. A streaky (Markov) bimodal
+    clock that declocking left, or a wandering level, has r near 1, and a difference of two
+    means is then far less certain than white noise says. Below that, the streaks are more
+    likely shifts not found yet, which an inflated noise would hide with the found ones."""
     import numpy  # pylint: disable=import-outside-toplevel
 
     values = numpy.asarray(clean, dtype=float)
