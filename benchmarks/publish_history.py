@@ -111,7 +111,8 @@ def worker(nights: int, folder: Path) -> dict:  # pylint: disable=too-many-local
         book = measured_cli("publish", newest.run_id, env=book_env)
     store.close()
     return {"nights": nights, "sheet": sheet, "reads": counts.get("read", 0),
-            "writes": counts.get("write", 0), "workbook": book, "checked": checked,
+            "writes": counts.get("write", 0), "downloaded": counts.get("bytes sent", 0),
+            "uploaded": counts.get("bytes received", 0), "workbook": book, "checked": checked,
             "check": check, "sync": sync, "ok": sheet["code"] == 0 and book["code"] == 0,
             "error": (sheet["error"] + book["error"]).strip()[-300:]}
 
@@ -152,8 +153,8 @@ def main() -> None:
           f"({RUNNERS} runners x {METRICS} metrics)\n")
     print("Each cell: wall time / CPU time / peak RSS of the CLI process.\n")
     print("| nights | runs | workbook publish | sheet publish | sheet reads, writes | "
-          "`check --new` | sync into a fresh workbook |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "sheet KiB down, up | `check --new` | sync into a fresh workbook |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for nights in (int(n) for n in args.nights.split(",")):
         env = {**os.environ, "PYTHONPATH": str(args.source.resolve())}
         try:
@@ -162,7 +163,7 @@ def main() -> None:
                                   timeout=args.timeout, check=False)
         except subprocess.TimeoutExpired:
             print(f"| {nights:,} | {nights * RUNNERS:,} | over {args.timeout:.0f} s (setup "
-                  "included) | - | - | - |", flush=True)
+                  "included) | - | - | - | - | - |", flush=True)
             continue
         if done.returncode != 0:
             print(f"| {nights:,} | worker failed: {done.stderr.strip()[-200:]} |", flush=True)
@@ -171,6 +172,7 @@ def main() -> None:
         note = "" if row["ok"] else f" (error: {row['error']})"
         print(f"| {nights:,} | {nights * RUNNERS:,} | {_cost(row['workbook'])} | "
               f"{_cost(row['sheet'])} | {row['reads']}, {row['writes']} | "
+              f"{row.get('downloaded', 0) / 1024:,.0f}, {row.get('uploaded', 0) / 1024:,.0f} | "
               f"{_cost(row['check'])} | {_cost(row['sync'])} |{note}", flush=True)
 
 

@@ -136,6 +136,11 @@ class SheetsServer:  # pylint: disable=too-many-instance-attributes  # state + w
             self.log.clear()
             self.ranges_read.clear()
 
+    def count(self, what: str, amount: int) -> None:
+        """Add to a counter of `counts` (request and answer bytes, beside request kinds)."""
+        with self.lock:
+            self.counts[what] += amount
+
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until no request is being handled (stalled ones included)."""
         with self._idle:
@@ -335,6 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         operation = operation_of(method, url.path)
+        self.app.count("bytes received", len(raw))
         fault = self.app.take_fault(operation)
         if fault in ("429-json", "500", "503", "429-html", "502-html", "reset"):
             self._fail(fault, operation)
@@ -384,6 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(answer).encode(), "application/json; charset=UTF-8")
 
     def _send(self, status: int, payload: bytes, content_type: str) -> None:
+        self.app.count("bytes sent", len(payload))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
