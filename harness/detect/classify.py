@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from harness.detect.changepoints import Prefix, best_split, find_change_points, penalty
@@ -507,6 +508,17 @@ def _mcnemar_supports(verdict: Verdict, config: DetectorConfig) -> bool:
         VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT) or verdict.p_value < config.mcnemar_alpha
 
 
+def measured_floor(config: DetectorConfig, points: Sequence[Point]) -> DetectorConfig:
+    """`config` with a noise floor no lower than the measurements' own: where most runs of a
+    segment recorded their relative standard error (a speed metric's confidence interval),
+    a change smaller than what one measurement can resolve is not taken for a shift."""
+    own = [point.noise_rel for point in points if point.noise_rel]
+    if len(own) < max(2, len(points) // 2):
+        return config
+    floor = statistics.median(own)
+    return replace(config, relative_floor=floor) if floor > config.relative_floor else config
+
+
 def segment_verdicts(  # pylint: disable=too-many-locals  # one verdict per finding, in turn
         series: Series, points: tuple[Point, ...], config: DetectorConfig,
         current: bool = True) -> tuple[list[Verdict], Analysis | None]:
@@ -517,6 +529,7 @@ def segment_verdicts(  # pylint: disable=too-many-locals  # one verdict per find
     values = [point.value for point in points]
     if len(values) < config.min_points:
         return [], None
+    config = measured_floor(config, points)
     log = min(values) > 0.0 and max(values) > _LOG_SPAN * min(values)
     work = [math.log(value) for value in values] if log else values
     analysis = analyse(work, [point.commit for point in points], config, log)

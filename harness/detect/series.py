@@ -11,6 +11,8 @@ import binascii
 import json
 from dataclasses import dataclass, field
 
+CI_Z = 1.959964  # a 95 % interval's half-width in standard errors
+
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Point:  # pylint: disable=too-many-instance-attributes  # a run's evidence
     value: float
     image_digest: str = ""
     samples: bytes | None = None
+    # The measurement's own relative standard error (a speed metric's `details["ci_rel"]`,
+    # the 95 % half-width of its median, over 1.96): a lower bound for the series' noise.
+    noise_rel: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,18 +102,38 @@ def series_from_store(store, tests: set[str] | None = None) -> list[Series]:
     for row in rows:
         commit, env, image = runs[row.run_id]
         point = Point(order[row.run_id], row.run_id, commit, env, row.value, image,
-                      stored_samples(row.details))
+                      *stored_evidence(row.details))
         builder.add(row.test, row.metric, point, row.higher_is_better, row.unit)
     return builder.build()
+
+
+def stored_evidence(details: str | None) -> tuple[bytes | None, float | None]:
+    """What detection uses of a measurement's stored details JSON: its packed per-sample
+    correctness (`details["samples"]`, base64) and its relative standard error (from
+    `details["ci_rel"]`); None for either when absent or unreadable."""
+    if not details:
+        return None, None
+    try:
+        data = json.loads(details)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    width = data.get("ci_rel")
+    noise = width / CI_Z if isinstance(width, (int, float)) and 0 < width < 1 else None
+    return _samples(data.get("samples")), noise
+
+
+def _samples(encoded: object) -> bytes | None:
+    if not isinstance(encoded, str):
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def stored_samples(details: str | None) -> bytes | None:
     """The packed per-sample correctness in a measurement's stored details JSON
     (`details["samples"]`, base64), or None when it has none or it is unreadable."""
-    if not details:
-        return None
-    try:
-        encoded = json.loads(details).get("samples")
-        return base64.b64decode(encoded, validate=True) if isinstance(encoded, str) else None
-    except (binascii.Error, ValueError, AttributeError):
-        return None
+    return stored_evidence(details)[0]

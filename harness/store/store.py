@@ -408,9 +408,11 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
     def valid_points(self) -> list[ValidPoint]:
         """Every usable measurement (status ok, a value) as the few fields detection reads, in
         no particular order: the check's one read of the whole history. Details are returned
-        only where they hold per-sample correctness, so nothing else is decoded."""
+        only where they hold what detection uses (per-sample correctness, a speed metric's
+        confidence interval), so nothing else is decoded."""
         table = schema.measurements
-        samples = case((table.c.details.like('%"samples"%'), table.c.details), else_=null())
+        evidence = table.c.details.like('%"samples"%') | table.c.details.like('%"ci_rel"%')
+        samples = case((evidence, table.c.details), else_=null())
         stmt = select(table.c.run_id, table.c.test, table.c.metric, table.c.value,
                       table.c.unit, table.c.higher_is_better, samples).where(
             table.c.status == MeasurementStatus.OK.value, table.c.value.is_not(None))
@@ -444,7 +446,7 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
 
 class ValidPoint(NamedTuple):
     """One usable measurement, as `Store.valid_points` reads it for detection; `details` is
-    the stored JSON text only when it carries per-sample correctness, else None."""
+    the stored JSON text only when it carries per-sample correctness or `ci_rel`, else None."""
 
     run_id: str
     test: str
