@@ -26,14 +26,19 @@ class ArchProfile:
 
 
 @dataclass(frozen=True)
-class Profile:
-    """Data sizes, speed rounds and per-architecture settings."""
+class Profile:  # pylint: disable=too-many-instance-attributes  # one knob each, documented
+    """Data sizes, speed rounds and per-architecture settings.
+
+    Speed is measured with adaptive rounds: each measurement times until its median's 95 %
+    CI is within +-`speed_target_ci` or `speed_budget_s` seconds are spent, so every speed
+    metric carries its own measured noise (detection's floor for that series)."""
 
     name: str
     train_images: int | None
     test_images: int | None
-    speed_rounds: int
     speed_warmup: int
+    speed_budget_s: float
+    speed_target_ci: float = 0.01
     archs: dict[str, ArchProfile] = field(default_factory=dict)
 
 
@@ -41,8 +46,8 @@ CPU = Profile(
     name="cpu",
     train_images=20_000,
     test_images=None,
-    speed_rounds=20,
     speed_warmup=3,
+    speed_budget_s=6.0,
     archs={
         "resnet": ArchProfile(
             model={"width": 16, "depth": 1, "stem_stride": 2},
@@ -77,8 +82,9 @@ GPU = Profile(
     name="gpu",
     train_images=None,
     test_images=None,
-    speed_rounds=100,
     speed_warmup=20,
+    speed_budget_s=10.0,
+    speed_target_ci=0.005,
     archs={
         "resnet": ArchProfile(
             model={"width": 32, "depth": 2},
@@ -120,8 +126,8 @@ SMOKE = Profile(
     name="smoke",
     train_images=4_000,
     test_images=2_000,
-    speed_rounds=10,
     speed_warmup=2,
+    speed_budget_s=2.0,
     archs={
         "resnet": ArchProfile(
             model=CPU.archs["resnet"].model,

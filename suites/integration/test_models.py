@@ -18,6 +18,7 @@ from backbone.training import (
     resolve_precision,
     train,
 )
+from harness.measure.rounds import MIN_ROUNDS, quantile_ci, relative_half_width
 from suites.integration.profiles import CPU
 
 ARCHS = sorted(CPU.archs)
@@ -51,8 +52,10 @@ def test_train_speed(arch, profile, train_set, device, speed):
         lambda: setup.step(batch),
         items=len(batch[1]),
         name="train",
-        rounds=profile.speed_rounds,
+        rounds="auto",
         warmup=profile.speed_warmup,
+        target_ci=profile.speed_target_ci,
+        budget_s=profile.speed_budget_s,
     )
     assert_measured(result, profile, items=len(batch[1]))
     # What was timed was real training: the steps moved the weights.
@@ -68,15 +71,22 @@ def test_eval_speed(arch, profile, train_set, device, speed):
         lambda: eval_step(setup.model, images, setup.precision),
         items=len(images),
         name="eval",
-        rounds=profile.speed_rounds,
+        rounds="auto",
         warmup=profile.speed_warmup,
+        target_ci=profile.speed_target_ci,
+        budget_s=profile.speed_budget_s,
     )
     assert_measured(result, profile, items=len(images))
 
 
 def assert_measured(result, profile, *, items: int) -> None:
-    """Every timed round is in the result, and the recorded figures follow from those rounds."""
-    assert len(result.times) == profile.speed_rounds
+    """Every timed round is in the result, adaptive rounds stopped for a stated reason within
+    their budget, and the recorded figures follow from those rounds."""
+    assert len(result.times) == result.details["rounds"] >= MIN_ROUNDS
+    assert result.details["ended_by"] in ("ci", "budget", "max_rounds")
+    if result.details["ended_by"] == "ci":
+        interval = quantile_ci(list(result.times), 0.5)
+        assert relative_half_width(interval, result.median) <= profile.speed_target_ci
     assert result.items_per_call == items
     assert 0 < result.p50 <= result.p90 <= max(result.times)
     assert result.throughput == pytest.approx(items / result.median)
