@@ -137,8 +137,10 @@ def everything() -> bool:
 @nox.session
 def unit(session: nox.Session) -> None:
     """Fast CPU unit tests of the harness and of backbone's contract; outside CI the tests
-    marked `slow` (subprocess nightlies, LibreOffice, Chromium, racing writers) are left out."""
-    install(session, "ml,test,report,sheet,lint,detect")
+    marked `slow` (subprocess nightlies, LibreOffice, Chromium, racing writers) are left out.
+    `images`: the docker SDK, which `harness doctor --docker` uses where a fresh machine has
+    no docker CLI."""
+    install(session, "ml,test,report,sheet,lint,detect,images")
     selection = [] if everything() else ["-m", "not slow"]
     if selection:
         session.log("leaving out the tests marked slow (HARNESS_FULL=1 or CI=true runs them)")
@@ -167,7 +169,7 @@ def integration(session: nox.Session) -> None:
     install(session, "ml,test,report,sheet,workbook")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
     # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
-    shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
+    shard = (session.run("python", "-m", "harness.measure.gpus", silent=True) or "").split()
     session.run("harness", "nightly", "--", "suites/integration", "-v", "--durations=10",
                 *shard, *session.posargs, env=env)
 
