@@ -139,8 +139,10 @@ def unit(session: nox.Session) -> None:
     """Fast CPU unit tests of the harness and of backbone's contract; outside CI the tests
     marked `slow` (subprocess nightlies, LibreOffice, Chromium, racing writers) are left out.
     `images`: the docker SDK, which `harness doctor --docker` uses where a fresh machine has
-    no docker CLI."""
-    install(session, "ml,test,report,sheet,lint,detect,images")
+    no docker CLI.
+    pip: the tests of harness.adopt.installs read pip's settings with it (a uv-made venv has
+    none)."""
+    install(session, "ml,test,report,sheet,lint,detect,images", tools=("pip",))
     selection = [] if everything() else ["-m", "not slow"]
     if selection:
         session.log("leaving out the tests marked slow (HARNESS_FULL=1 or CI=true runs them)")
