@@ -17,7 +17,10 @@ import nox
 
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))
-from harness.settings import resolve  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+from harness.adopt.installs import VENV_BACKEND, uv_environment  # noqa: E402
+from harness.settings import resolve  # noqa: E402
+# pylint: enable=wrong-import-position
 
 SETTINGS = resolve()
 TORCH_SPEC = os.environ.get("HARNESS_TORCH", "torch==2.13.0")
@@ -34,16 +37,27 @@ SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 nox.options.sessions = ["lint", "unit"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
+# uv when nox finds it (`pip install 'nox[uv]'`): every session's torch is a hard link into
+# uv's cache, stored once; else virtualenv and pip, a copy per session.
+nox.options.default_venv_backend = VENV_BACKEND
 
 
-def install(session: nox.Session, extras: str) -> None:
-    """Install pinned torch, then the project with `extras`; skipped when already done.
+def pip_install(session: nox.Session, *args: str) -> None:
+    """`session.install`, from where pip would install even when uv does the installing."""
+    session.install(*args, env=uv_environment() if session.venv_backend == "uv" else {})
+
+
+def install(session: nox.Session, extras: str, torch: bool = True, tools: tuple[str, ...] = ()
+            ) -> None:
+    """Install pinned torch (unless `torch` is false), then the project with `extras` and
+    `tools` (e.g. pip, which a uv-made venv lacks); skipped when already done.
 
     A stamp in the virtualenv remembers what was installed, so a reused environment starts
     in well under a second instead of re-resolving every dependency.
     """
     stamp_text = "\n".join(
-        [TORCH_SPEC, TORCH_INDEX_URL, extras, (ROOT / "pyproject.toml").read_text()]
+        [TORCH_SPEC if torch else "", TORCH_INDEX_URL, extras, *tools,
+         (ROOT / "pyproject.toml").read_text()]
     )
     digest = hashlib.sha256(stamp_text.encode()).hexdigest()
     stamp = Path(session.virtualenv.location) / ".harness-installed"
@@ -53,8 +67,9 @@ def install(session: nox.Session, extras: str) -> None:
     torch_args = TORCH_SPEC.split()
     if TORCH_INDEX_URL:
         torch_args += ["--index-url", TORCH_INDEX_URL]
-    session.install(*torch_args)
-    session.install("-e", f".[{extras}]")
+    if torch:
+        pip_install(session, *torch_args)
+    pip_install(session, "-e", f".[{extras}]", *tools)
     stamp.write_text(digest)
 
 
@@ -122,8 +137,12 @@ def everything() -> bool:
 @nox.session
 def unit(session: nox.Session) -> None:
     """Fast CPU unit tests of the harness and of backbone's contract; outside CI the tests
-    marked `slow` (subprocess nightlies, LibreOffice, Chromium, racing writers) are left out."""
-    install(session, "ml,test,report,sheet,lint,detect")
+    marked `slow` (subprocess nightlies, LibreOffice, Chromium, racing writers) are left out.
+    `images`: the docker SDK, which `harness doctor --docker` uses where a fresh machine has
+    no docker CLI.
+    pip: the tests of harness.adopt.installs read pip's settings with it (a uv-made venv has
+    none)."""
+    install(session, "ml,test,report,sheet,lint,detect,images", tools=("pip",))
     selection = [] if everything() else ["-m", "not slow"]
     if selection:
         session.log("leaving out the tests marked slow (HARNESS_FULL=1 or CI=true runs them)")
@@ -152,7 +171,7 @@ def integration(session: nox.Session) -> None:
     install(session, "ml,test,report,sheet,workbook")
     env = {"FASHION_MNIST_DIR": str(fashion_mnist_dir(session))}
     # One xdist worker per visible GPU (none for a single device); HARNESS_FAKE_GPUS=N fakes N.
-    shard = session.run("python", "-m", "harness.measure.gpus", silent=True).split()
+    shard = (session.run("python", "-m", "harness.measure.gpus", silent=True) or "").split()
     session.run("harness", "nightly", "--", "suites/integration", "-v", "--durations=10",
                 *shard, *session.posargs, env=env)
 
@@ -168,8 +187,17 @@ def bisection(session: nox.Session) -> None:
 def adoption(session: nox.Session) -> None:
     """A foreign PyTorch project adopts the harness from its built wheel: a fresh venv,
     `harness init`, the per-commit session and three nightlies, actionlint (a few minutes)."""
-    install(session, "test,workflows")
+    install(session, "test,workflows", tools=("pip",))
     session.run("pytest", "suites/adoption", "-v", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def quickstart(session: nox.Session) -> None:
+    """The README's Quick start, extracted from README.md and run verbatim by a normal user in
+    a fresh container of the local Debian base image (a Docker engine:
+    images/engine/start-engine.sh; HARNESS_REQUIRE_DOCKER=1 makes a missing one fail)."""
+    install(session, "test", torch=False, tools=("pip",))
+    session.run("pytest", "suites/quickstart", "-v", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session
@@ -177,7 +205,7 @@ def mutation(session: nox.Session) -> None:
     """Mutation score of the core, module by module against its own unit tests (not per commit:
     minutes; `nox -s mutation -- harness/publish/retry.py` picks modules)."""
     install(session, "ml,test,report,sheet,detect")
-    session.install("mutmut==3.8.1")
+    pip_install(session, "mutmut==3.8.1")
     session.run("python", "suites/mutation/run.py", *session.posargs)
 
 
@@ -185,7 +213,7 @@ def mutation(session: nox.Session) -> None:
 def images(session: nox.Session) -> None:
     """Build the base and debug images, print their tables, check budgets, secrets and smoke
     tests, then run the image tests (a Docker engine: images/engine/start-engine.sh)."""
-    install(session, "ml,test,images")
+    install(session, "ml,test,images", tools=("pip",))
     session.run("harness", "images", "build", *session.posargs)
     session.run("pytest", "suites/images", "-p", "no:cacheprovider")
 

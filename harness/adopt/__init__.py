@@ -9,7 +9,10 @@ they lack appended.
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,12 +20,18 @@ from pathlib import Path
 from harness.errors import CommandError
 
 DISTRIBUTION = "torch-regression-harness"
-# The reusable workflow of this project (on: workflow_call), as adopters' workflows call it.
-REUSABLE_WORKFLOW = (
-    "torch-regression-harness/harness/.github/workflows/harness-nightly.yml@v0.1.0"
-)
+# Where `harness init` writes the caller, and where the reusable workflow (on: workflow_call)
+# lies in the repository that publishes the harness.
 WORKFLOW_PATH = ".github/workflows/harness-nightly.yml"
+# Which published copy of the reusable workflow the caller runs: --workflow-ref, else this
+# variable, else the installed harness's own metadata (published_ref).
+WORKFLOW_REF_ENV = "HARNESS_WORKFLOW_REF"
 TABLE_HEADER = re.compile(r"^\s*\[tool\.harness(\.[^\]]+)?\]", re.MULTILINE)
+_NAME = r"[A-Za-z0-9_.-]+"
+_WORKFLOW_REF = re.compile(
+    rf"^(?P<repo>{_NAME}/{_NAME})(?P<path>/[^@\s]+\.ya?ml)?@(?P<ref>[^@\s]+)$")
+_GITHUB_URL = re.compile(rf"^https://github\.com/(?P<repo>{_NAME}/{_NAME}?)(?:\.git)?/?$")
+_SOURCE_LABELS = ("source", "repository", "code", "homepage")
 
 
 @dataclass(frozen=True)
@@ -33,8 +42,45 @@ class Options:
     tests_dir: str = "tests"
     torch: str = "torch"
     package: str = f"{DISTRIBUTION}[sheet,report]"
-    workflow: str = REUSABLE_WORKFLOW
+    # `uses:` of the caller: OWNER/REPO/PATH@REF (workflow_uses makes it from OWNER/REPO@REF).
+    workflow: str = ""
     python: str = "3.11"
+
+
+def workflow_uses(ref: str) -> str:
+    """The caller's `uses:` for OWNER/REPO@REF (the reusable workflow's path added) or for a
+    full OWNER/REPO/PATH.yml@REF."""
+    match = _WORKFLOW_REF.match(ref.strip())
+    if not match:
+        raise CommandError(
+            f"workflow reference {ref!r}: expected OWNER/REPO@REF (e.g. "
+            f"my-org/harness@v0.1.0) or OWNER/REPO/{WORKFLOW_PATH}@REF")
+    return f"{match['repo']}{match['path'] or '/' + WORKFLOW_PATH}@{match['ref']}"
+
+
+def published_ref(distribution: str = DISTRIBUTION) -> str | None:
+    """OWNER/REPO@vVERSION from the installed harness's metadata: its GitHub Project-URL
+    (Source, Repository, Code or Homepage) at the tag of its version; None when it has none."""
+    try:
+        metadata = importlib.metadata.metadata(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    urls = {}
+    for entry in metadata.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        match = _GITHUB_URL.match(url.strip())
+        if match:
+            urls[label.strip().lower()] = match["repo"]
+    for label in _SOURCE_LABELS:
+        if label in urls:
+            return f"{urls[label]}@v{metadata['Version']}"
+    return None
+
+
+def default_workflow_ref(environ: Mapping[str, str] | None = None) -> str | None:
+    """$HARNESS_WORKFLOW_REF, else the installed harness's published_ref()."""
+    environ = os.environ if environ is None else environ
+    return environ.get(WORKFLOW_REF_ENV, "").strip() or published_ref()
 
 
 @dataclass(frozen=True)
@@ -72,6 +118,11 @@ def _missing_lines(path: Path, wanted: str) -> str:
 
 def plan(root: Path, options: Options) -> list[Change]:
     """Every change `harness init` would make in `root`, in the order it shows them."""
+    if not options.workflow:
+        raise CommandError(
+            "which published copy of the reusable workflow should the nightly call? This "
+            "harness's metadata names no GitHub repository: pass --workflow-ref OWNER/REPO@REF "
+            f"(the repository and tag of the harness you install) or set {WORKFLOW_REF_ENV}")
     tests = options.tests_dir.strip("/") or "."
     changes = [
         Change("noxfile.py", _template("noxfile.py", options)),

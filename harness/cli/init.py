@@ -10,7 +10,8 @@ import argparse
 import subprocess
 from pathlib import Path
 
-from harness.adopt import DISTRIBUTION, REUSABLE_WORKFLOW, Options, apply, conflicts, plan
+from harness.adopt import (DISTRIBUTION, WORKFLOW_PATH, WORKFLOW_REF_ENV, Options, apply,
+                           conflicts, default_workflow_ref, plan, workflow_uses)
 from harness.errors import CommandError
 
 GIT_TIMEOUT_S = 30
@@ -39,8 +40,12 @@ def register(subparsers) -> None:
     parser.add_argument("--package", default=f"{DISTRIBUTION}[sheet,report]", metavar="SPEC",
                         help="the harness requirement the sessions install (default: "
                              "%(default)s)")
-    parser.add_argument("--workflow", default=REUSABLE_WORKFLOW, metavar="REF",
-                        help="the reusable workflow to call (default: %(default)s)")
+    parser.add_argument("--workflow-ref", "--workflow", dest="workflow", metavar="OWNER/REPO@REF",
+                        help="the published copy of the harness's reusable workflow the nightly "
+                             f"calls: OWNER/REPO@REF (its {WORKFLOW_PATH} at a tag or commit), "
+                             "or OWNER/REPO/PATH.yml@REF (default: $" + WORKFLOW_REF_ENV +
+                             ", else the GitHub repository in the installed harness's "
+                             "metadata at the tag v<version>)")
     parser.add_argument("--python", default="3.11", help="Python of the nightly runners")
     parser.set_defaults(handler=run_init)
 
@@ -71,9 +76,10 @@ def run_init(args: argparse.Namespace) -> int:
     top = _git(root, "rev-parse", "--show-toplevel")
     if not top or Path(top).resolve() != root.resolve():
         raise CommandError("run `harness init` in the top folder of a git repository")
+    ref = args.workflow or default_workflow_ref()
     options = Options(branch=args.branch or default_branch(root), tests_dir=args.tests,
-                      torch=args.torch, package=args.package, workflow=args.workflow,
-                      python=args.python)
+                      torch=args.torch, package=args.package,
+                      workflow=workflow_uses(ref) if ref else "", python=args.python)
     changes = plan(root, options)
     clashing = set(conflicts(root, changes))
     for change in changes:

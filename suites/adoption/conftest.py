@@ -52,9 +52,9 @@ def fixture_wheel(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session", name="adopter_bin")
 def fixture_adopter_bin(tmp_path_factory, wheel: Path) -> Path:
-    """A fresh venv holding what an adopter installs: nox and the harness wheel."""
+    """A fresh venv holding what an adopter installs: nox (with uv) and the harness wheel."""
     venv = tmp_path_factory.mktemp("adopter") / "venv"
     run([sys.executable, "-m", "venv", str(venv)], ROOT, clean_env())
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "nox", str(wheel)], ROOT,
+    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "nox[uv]", str(wheel)], ROOT,
         clean_env())
     return venv / "bin"

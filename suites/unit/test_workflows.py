@@ -102,10 +102,11 @@ def test_without_a_shared_store_the_sqlite_file_is_carried_in_the_cache():
 
 
 def test_the_workflow_harness_init_writes_calls_the_reusable_one_as_declared(tmp_path):
-    from harness.adopt import Options, WORKFLOW_PATH, plan  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel
+    from harness.adopt import Options, WORKFLOW_PATH, plan, workflow_uses
 
-    text = next(c.text for c in plan(tmp_path, Options(branch="master"))
-                if c.path == WORKFLOW_PATH)
+    options = Options(branch="master", workflow=workflow_uses("my-org/harness@v0.1.0"))
+    text = next(c.text for c in plan(tmp_path, options) if c.path == WORKFLOW_PATH)
     caller = yaml.safe_load(text)
     call = caller["jobs"]["nightly"]
     assert call["uses"].split("@")[0].endswith("/.github/workflows/harness-nightly.yml")

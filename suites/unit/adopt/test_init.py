@@ -23,6 +23,7 @@ def fixture_repo(tmp_path: Path, monkeypatch) -> Path:
     for setting in SETTINGS:
         for name in setting.env:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HARNESS_WORKFLOW_REF", "my-org/harness@v0.1.0")
     monkeypatch.chdir(tmp_path)
     subprocess.run(["git", "init", "-q", "-b", "master"], check=True)
     (tmp_path / "pyproject.toml").write_text(PROJECT, encoding="utf-8")
