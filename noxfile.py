@@ -143,7 +143,8 @@ def unit(session: nox.Session) -> None:
     pip: the tests of harness.adopt.installs read pip's settings with it (a uv-made venv has
     none)."""
     install(session, "ml,test,report,sheet,lint,detect,images", tools=("pip",))
-    selection = [] if everything() else ["-m", "not slow"]
+    # per commit: the fast tests, spread over the cores (pytest-xdist; 33 -> 21 s on 2 cores)
+    selection = [] if everything() else ["-m", "not slow", "-n", "auto"]
     if selection:
         session.log("leaving out the tests marked slow (HARNESS_FULL=1 or CI=true runs them)")
     session.run("pytest", "suites/unit", *selection, *session.posargs)
