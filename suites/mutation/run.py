@@ -45,15 +45,37 @@ MODULES: dict[str, list[str]] = {
     "harness/detect/noise.py": [
         "suites/unit/detect/test_detector.py",
         "suites/unit/detect/test_detect_mutation_gaps.py",
+        "suites/unit/detect/test_noise_mutation_gaps.py",
     ],
     "harness/detect/changepoints.py": [
         "suites/unit/detect/test_detector.py",
         "suites/unit/detect/test_detect_mutation_gaps.py",
+        "suites/unit/detect/test_detect_quality.py",
+        "suites/unit/detect/test_changepoints_mutation_gaps.py",
     ],
     "harness/detect/classify.py": [
         "suites/unit/detect/test_detector.py",
         "suites/unit/detect/test_detect_mutation_gaps.py",
+        "suites/unit/detect/test_detect_quality.py",
+        "suites/unit/detect/test_modes.py",
+        "suites/unit/detect/test_smooth_curves.py",
+        "suites/unit/detect/test_classify_mutation_gaps.py",
     ],
+    "harness/detect/modes.py": [
+        "suites/unit/detect/test_modes.py",
+        "suites/unit/detect/test_detect_quality.py",
+    ],
+    "harness/detect/mcnemar.py": ["suites/unit/detect/test_mcnemar_mutation_gaps.py"],
+    "harness/detect/lifecycle.py": ["suites/unit/detect/test_lifecycle_mutation_gaps.py"],
+    "harness/settings.py": [
+        "suites/unit/harness/test_settings.py",
+        "suites/unit/harness/test_settings_mutation_gaps.py",
+    ],
+    "harness/records.py": [
+        "suites/unit/harness/test_records.py",
+        "suites/unit/harness/test_records_mutation_gaps.py",
+    ],
+    "harness/store/verdict_rows.py": ["suites/unit/harness/test_store_mutation_gaps.py"],
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}

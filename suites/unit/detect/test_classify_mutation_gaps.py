@@ -1,0 +1,1 @@
+"""Detection gaps (filled below)."""
