@@ -75,7 +75,10 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/harness/test_records.py",
         "suites/unit/harness/test_records_mutation_gaps.py",
     ],
-    "harness/store/verdict_rows.py": ["suites/unit/harness/test_store_mutation_gaps.py"],
+    "harness/store/verdict_rows.py": [
+        "suites/unit/harness/test_verdict_rows_mutation_gaps.py",
+        "suites/unit/harness/test_store_mutation_gaps.py",
+    ],
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
@@ -131,13 +134,15 @@ def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
 
 
 def prepare(module: str, tests: list[str], workdir: Path) -> Path:
-    """A fresh scratch copy of harness/, suites/ and pyproject.toml configured for `module`."""
+    """A fresh scratch copy of harness/, suites/, README.md and pyproject.toml configured for
+    `module`."""
     scratch = workdir / module.replace("/", "_").removesuffix(".py")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("harness", "suites"):
         shutil.copytree(ROOT / folder, scratch / folder, ignore=ignore)
+    shutil.copy2(ROOT / "README.md", scratch / "README.md")  # the settings tests read it
     config = "\n".join([
         "",
         "[tool.mutmut]",
@@ -145,7 +150,7 @@ def prepare(module: str, tests: list[str], workdir: Path) -> Path:
         f"only_mutate = {json.dumps([module])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
-        'also_copy = ["suites"]',
+        'also_copy = ["suites", "README.md"]',
         "use_git_change_detection = false",
         "",
     ])

@@ -1,1 +1,172 @@
-"""Detection gaps (filled below)."""
+"""Whole verdicts on series worked out by hand: a step either way, the newest run alone
+(suspected, exact, between reruns, paired), an environment change, an outlier and drift
+inside one commit's reruns, every field compared."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from harness.detect import DetectorConfig, Point, Series, detect_series, history_needed
+from harness.detect.mcnemar import pack_correctness
+from harness.detect.noise import normal_two_sided_p
+from harness.detect.repro import repro_recipe
+from harness.records import Verdict, VerdictKind
+
+MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))
+ALTERNATING = [100.0, 101.0] * 10  # noise +-0.5 around 100.5
+
+
+def series_of(values, *, commits=None, envs=None, higher=False, digest="", samples=None):
+    """A series of `values`, run i on commit c{i} in environment e1 unless given."""
+    points = tuple(Point(index, f"run{index}", commits[index] if commits else f"c{index}",
+                         envs[index] if envs else "e1", value, digest,
+                         samples[index] if samples else None)
+                   for index, value in enumerate(values))
+    return Series("t.py::test_a", "step_ms", points, higher, "ms")
+
+
+def expected(kind, run, good, baseline, value, noise, *, p_value, confirmed=True,
+             confidence=None, env="e1", higher=False, digest=""):
+    """The verdict detection should give, every field from the arguments."""
+    bad_commit = f"c{run}"
+    verdict = Verdict(
+        test="t.py::test_a", metric="step_ms", kind=kind, run_id=f"run{run}", run_index=run,
+        commit=bad_commit, last_good_commit=good, commit_range=f"{good}..{bad_commit}",
+        env_fingerprint=env, baseline=baseline, value=value, change_abs=value - baseline,
+        change_pct=100.0 * (value - baseline) / abs(baseline), noise=noise,
+        confidence=1.0 if confidence is None else confidence,
+        min_detectable_change=2.5 * noise, higher_is_better=higher, unit="ms",
+        confirmed=confirmed, image_digest=digest, p_value=p_value)
+    return verdict.__class__(**{**verdict.__dict__, "repro": repro_recipe(verdict)})
+
+
+def same(found, wanted):
+    """Whether two lists of verdicts agree field by field (floats to 1e-9 relative)."""
+    assert len(found) == len(wanted), found
+    for one, two in zip(found, wanted):
+        for name, value in two.to_dict().items():
+            got = one.to_dict()[name]
+            if isinstance(value, float):
+                assert got == pytest.approx(value, rel=1e-9, abs=1e-300), (name, got, value)
+            else:
+                assert got == value, (name, got, value)
+    return True
+
+
+def test_a_step_up_of_a_lower_is_better_metric_is_a_regression():
+    # levels 100.5 and 110.5; within each +-0.5: pooled sigma sqrt(20 * 0.25 * 2 / 38)
+    noise = math.sqrt(10.0 / 38.0)
+    z_score = 10.0 / (noise * math.sqrt(0.1))
+    verdicts = detect_series(series_of(ALTERNATING + [110.0, 111.0] * 10))
+    assert same(verdicts, [expected(VerdictKind.REGRESSION, 20, "c19", 100.5, 110.5, noise,
+                                    p_value=min(1.0, normal_two_sided_p(z_score) * 40))])
+
+
+def test_a_step_up_of_a_higher_is_better_metric_is_an_improvement_with_its_p_value():
+    # levels 102 and 112, +-2 within: sigma sqrt(40 * 4 / 38); z = 10 / (sigma sqrt(2 / 20))
+    values = [100.0, 104.0] * 10 + [110.0, 114.0] * 10
+    noise = math.sqrt(160.0 / 38.0)
+    z_score = 10.0 / (noise * math.sqrt(0.1))
+    p_value = normal_two_sided_p(z_score) * 40  # 40 candidate splits
+    assert p_value > 0.0
+    verdicts = detect_series(series_of(values, higher=True))
+    assert same(verdicts, [expected(VerdictKind.IMPROVEMENT, 20, "c19", 102.0, 112.0, noise,
+                                    p_value=p_value, higher=True)])
+    down = detect_series(series_of([200.0 - value for value in values], higher=True))
+    assert [(v.kind, v.run_index) for v in down] == [(VerdictKind.REGRESSION, 20)]
+
+
+def test_a_jump_of_the_newest_run_is_suspected_with_confidence_at_most_one_half():
+    # the MAD of the differences (+-1, and one of 29) is 1; before: all 20 runs, mean 100.5
+    noise = MAD_TO_SIGMA
+    z_score = 29.5 / (noise * math.sqrt(1.0 / 20.0 + 1.0))
+    verdicts = detect_series(series_of(ALTERNATING + [130.0]))
+    assert same(verdicts, [expected(VerdictKind.REGRESSION, 20, "c19", 100.5, 130.0, noise,
+                                    p_value=normal_two_sided_p(z_score), confirmed=False,
+                                    confidence=0.5)])
+    better = detect_series(series_of(ALTERNATING + [130.0], higher=True))
+    assert [(v.kind, v.confirmed) for v in better] == [(VerdictKind.IMPROVEMENT, False)]
+
+
+def test_the_newest_run_is_judged_against_the_recent_level_only():
+    config = DetectorConfig(env_window=5)
+    noise = MAD_TO_SIGMA
+    z_score = 29.5 / (noise * math.sqrt(1.0 / 5.0 + 1.0))  # the five runs before it
+    (verdict,) = detect_series(series_of(ALTERNATING + [130.0]), config)
+    assert verdict.p_value == pytest.approx(normal_two_sided_p(z_score), rel=1e-9)
+    assert verdict.baseline == 101.0  # median of 101 100 101 100 101
+
+
+def test_a_jump_from_an_exact_level_is_confirmed_at_once():
+    # deterministic: the noise is the floor, 1e-4 of the level
+    verdicts = detect_series(series_of([100.0] * 20 + [130.0]))
+    assert same(verdicts, [expected(VerdictKind.REGRESSION, 20, "c19", 100.0, 130.0, 0.01,
+                                    p_value=0.0)])
+    wobbly = detect_series(series_of([100.0] * 19 + [100.5, 130.0]))
+    assert [v.confirmed for v in wobbly if v.run_index == 20] == [False]
+
+
+def test_a_paired_test_confirms_a_newest_jump_in_accuracy():
+    base = [index % 5 != 0 for index in range(1000)]  # 80 % right
+    worse = [value and index % 10 != 1 for index, value in enumerate(base)]  # 100 fewer right
+    values = [0.800, 0.801] * 10 + [0.70]
+    samples = [pack_correctness(base)] * 20 + [pack_correctness(worse)]
+    verdicts = detect_series(series_of(values, higher=True, samples=samples))
+    assert [(v.kind, v.run_index, v.confirmed) for v in verdicts] == [
+        (VerdictKind.REGRESSION, 20, True)]
+    assert verdicts[0].p_value == pytest.approx(2.0 * 0.5 ** 100)
+    assert verdicts[0].confidence == 1.0
+    plain = detect_series(series_of(values, higher=True))
+    assert [v.confirmed for v in plain] == [False]
+
+
+def test_a_jump_between_two_runs_of_one_commit_is_drift():
+    commits = [f"c{index}" for index in range(20)] + ["c19"]
+    (verdict,) = detect_series(series_of(ALTERNATING + [130.0], commits=commits))
+    assert (verdict.kind, verdict.run_index, verdict.commit_range, verdict.runs) == (
+        VerdictKind.ENVIRONMENT_DRIFT, 20, "c19..c19", ("run19", "run20"))
+    assert (verdict.p_value, verdict.confidence) == (None, 1.0)
+    assert (verdict.baseline, verdict.value) == (101.0, 130.0)
+
+
+def test_a_new_environment_at_a_new_level_is_an_environment_change():
+    values = ALTERNATING + [120.0, 121.0] * 10
+    verdicts = detect_series(series_of(values, envs=["a"] * 20 + ["b"] * 20, digest="sha256:x"))
+    noise = 0.5 * math.sqrt(20.0 / 19.0)  # each segment's own: +-0.5, 19 degrees of freedom
+    z_score = 20.0 / (1.2533 * noise * math.sqrt(0.1))
+    assert same(verdicts, [expected(VerdictKind.ENVIRONMENT_CHANGE, 20, "c19", 100.5, 120.5,
+                                    noise, p_value=normal_two_sided_p(z_score), env="b",
+                                    digest="sha256:x")])
+
+
+def test_a_single_spike_is_an_outlier_against_the_level_it_left():
+    values = ALTERNATING[:10] + [150.0] + ALTERNATING[11:]
+    verdicts = detect_series(series_of(values))
+    noise = math.sqrt(5.0 / 19.0)  # the other 19 runs: squares 90 / 19 over 18 freedoms
+    assert same(verdicts, [expected(VerdictKind.OUTLIER, 10, "c9", 101.0, 150.0, noise,
+                                    p_value=0.0)])
+
+
+def test_drift_inside_one_commits_reruns_is_reported_with_its_runs():
+    values = ALTERNATING + [100.0, 101.0] * 3 + [110.0, 111.0] * 3 + [110.0, 111.0] * 5
+    commits = [f"c{index}" for index in range(20)] + ["cx"] * 12 + [f"d{i}" for i in range(10)]
+    verdicts = detect_series(series_of(values, commits=commits))
+    drift, shift = verdicts
+    assert (drift.kind, drift.run_index, drift.commit_range) == (
+        VerdictKind.ENVIRONMENT_DRIFT, 26, "cx..cx")
+    assert drift.runs == tuple(f"run{index}" for index in range(20, 32))
+    assert (drift.baseline, drift.value, drift.p_value, drift.confidence) == (
+        100.5, 110.5, None, 1.0)
+    assert (shift.kind, shift.run_index, shift.commit_range) == (
+        VerdictKind.REGRESSION, 32, "cx..d0")
+
+
+def test_history_needed_counts_the_newest_environment_only():
+    config = DetectorConfig(min_points=5)
+    assert history_needed(series_of([1.0] * 3), config) == 2
+    assert history_needed(series_of([1.0] * 9, envs=["a"] * 7 + ["b"] * 2), config) == 3
+    assert history_needed(series_of([1.0] * 9, envs=["b"] * 2 + ["a"] * 7), config) == 0
+    assert history_needed(series_of([1.0] * 6), config) == 0
+    assert history_needed(series_of([]), config) == 5

@@ -13,6 +13,7 @@ from harness.settings import (
     BY_NAME,
     SETTINGS,
     Setting,
+    _choice,
     add_options,
     check_keys,
     find_pyproject,
@@ -67,7 +68,7 @@ def test_positive_numbers(raw, expected):
 @pytest.mark.parametrize(("raw", "message"), [
     (0, "must be a positive number, got 0"), (-1.0, "must be a positive number, got -1.0"),
     ("0", "must be a positive number, got '0'"), (True, "must be a positive number, got True"),
-    ("soon", "must be a number, got 'soon'"),
+    ("soon", "must be a number, got 'soon'"), ([1], "must be a number, got [1]"),
 ])
 def test_what_is_no_positive_number(raw, message):
     assert refused("sheet_timeout", raw) == f"[tool.harness] sheet_timeout {message}"
@@ -78,6 +79,14 @@ def test_choices_ignore_case_and_spaces_and_are_listed_when_refused():
     assert value("workbook_period", "Quarter") == "quarter"
     assert refused("detect_method", "magic") == (
         "[tool.harness] detect_method must be one of binseg, pelt, got 'magic'")
+
+
+def test_a_choice_parser_built_at_run_time():
+    parse = _choice("month", "none")
+    assert parse("period", " Month ") == "month"
+    assert parse("period", "NONE") == "none"
+    with pytest.raises(SettingsError, match=r"^period must be one of month, none, got 'week'$"):
+        parse("period", "week")
 
 
 def test_paths_from_a_list_or_a_comma_separated_string():
@@ -167,6 +176,8 @@ def test_the_nearest_pyproject_is_found_from_a_start_folder(tmp_path, monkeypatc
     assert find_pyproject(tmp_path / "a" / "b") == tmp_path / "a" / "pyproject.toml"
     assert read_table(tmp_path / "a" / "b") == {}
     assert read_table(tmp_path) == {"seed": 5}
+    (tmp_path / "a" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert read_table(tmp_path / "a") == {}
     monkeypatch.chdir(tmp_path / "a")
     assert find_pyproject() == tmp_path / "a" / "pyproject.toml"
 
