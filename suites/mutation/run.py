@@ -63,6 +63,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "harness/detect/modes.py": [
         "suites/unit/detect/test_modes.py",
+        "suites/unit/detect/test_modes_mutation_gaps.py",
         "suites/unit/detect/test_detect_quality.py",
     ],
     "harness/detect/mcnemar.py": ["suites/unit/detect/test_mcnemar_mutation_gaps.py"],

@@ -27,7 +27,8 @@ def series_of(values, *, commits=None, envs=None, higher=False, digest="", sampl
     return Series("t.py::test_a", "step_ms", points, higher, "ms")
 
 
-def expected(kind, run, good, baseline, value, noise, *, p_value, confirmed=True,
+def expected(  # pylint: disable=too-many-arguments  # one per field a case sets
+        kind, run, good, baseline, value, noise, *, p_value, confirmed=True,
              confidence=None, env="e1", higher=False, digest=""):
     """The verdict detection should give, every field from the arguments."""
     bad_commit = f"c{run}"
