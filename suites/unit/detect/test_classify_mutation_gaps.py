@@ -171,3 +171,68 @@ def test_history_needed_counts_the_newest_environment_only():
     assert history_needed(series_of([1.0] * 9, envs=["b"] * 2 + ["a"] * 7), config) == 0
     assert history_needed(series_of([1.0] * 6), config) == 0
     assert history_needed(series_of([]), config) == 5
+
+
+def test_values_spanning_more_than_a_factor_two_are_judged_as_logarithms():
+    # +-ln(1.01)/2 around each level in logs: the noise at the old level 10.05 in ms
+    values = [10.0, 10.1] * 10 + [30.0, 30.3] * 10
+    noise = 10.05 * math.log(1.01) / 2.0 * math.sqrt(40.0 / 38.0)
+    (verdict,) = detect_series(series_of(values))
+    assert (verdict.kind, verdict.run_index, verdict.baseline, verdict.value) == (
+        VerdictKind.REGRESSION, 20, 10.05, 30.15)
+    assert verdict.noise == pytest.approx(noise, rel=1e-9)
+    assert verdict.change_pct == pytest.approx(200.0)
+    assert verdict.min_detectable_change == pytest.approx(2.5 * noise, rel=1e-9)
+
+
+@pytest.mark.parametrize("index, level", [(1, 100.0), (18, 101.0)])
+def test_a_spike_beside_either_end_is_an_outlier_against_its_short_window(index, level):
+    values = list(ALTERNATING)
+    values[index] = 150.0
+    (verdict,) = detect_series(series_of(values))
+    assert (verdict.kind, verdict.run_index, verdict.baseline, verdict.value) == (
+        VerdictKind.OUTLIER, index, level, 150.0)
+
+
+def test_a_spike_of_a_small_metric_is_an_outlier():
+    values = [0.001, 0.00101] * 5 + [0.0015] + [0.00101, 0.001] * 5
+    (verdict,) = detect_series(series_of(values))
+    assert (verdict.kind, verdict.run_index, verdict.baseline, verdict.value) == (
+        VerdictKind.OUTLIER, 10, 0.00101, 0.0015)
+
+
+def test_without_commits_there_is_no_commit_range():
+    verdicts = detect_series(series_of(ALTERNATING + [110.0, 111.0] * 10, commits=[""] * 40))
+    assert [(v.run_index, v.commit, v.last_good_commit, v.commit_range) for v in verdicts] == [
+        (20, "", "", "")]
+    commits = [f"c{index}" for index in range(20)] + [""] * 20
+    (verdict,) = detect_series(series_of(ALTERNATING + [110.0, 111.0] * 10, commits=commits))
+    assert (verdict.last_good_commit, verdict.commit, verdict.commit_range) == ("c19", "", "")
+
+
+def test_a_change_from_zero_has_no_percentage():
+    (verdict,) = detect_series(series_of([0.0] * 20 + [5.0]))
+    assert (verdict.baseline, verdict.value, verdict.change_abs, verdict.change_pct) == (
+        0.0, 5.0, 5.0, None)
+    assert verdict.confirmed and verdict.noise == 1e-12
+
+
+def test_two_runs_of_the_old_environment_are_enough_to_compare_with():
+    values = [100.0, 101.0] + [120.0, 121.0] * 10
+    verdicts = detect_series(series_of(values, envs=["a"] * 2 + ["b"] * 20))
+    noise = 0.5 * math.sqrt(20.0 / 19.0)  # the new environment's own noise
+    z_score = 20.0 / (1.2533 * noise * math.sqrt(1.0 / 2.0 + 1.0 / 20.0))
+    assert same(verdicts, [expected(VerdictKind.ENVIRONMENT_CHANGE, 2, "c1", 100.5, 120.5,
+                                    noise, p_value=normal_two_sided_p(z_score), env="b")])
+    assert not detect_series(series_of([100.0] + [120.0, 121.0] * 10, envs=["a"] + ["b"] * 20))
+
+
+def test_a_paired_p_value_is_the_confidence_to_four_places():
+    base = [index % 5 != 0 for index in range(1000)]
+    worse = [value and index not in range(1, 60, 5) for index, value in enumerate(base)]
+    samples = [pack_correctness(base)] * 20 + [pack_correctness(worse)]
+    (verdict,) = detect_series(series_of([0.800, 0.801] * 10 + [0.70], higher=True,
+                                         samples=samples))
+    # 12 samples only the older run got right, none the other way: p = 2 / 2^12
+    assert verdict.p_value == pytest.approx(2.0 / 2 ** 12)
+    assert (verdict.confirmed, verdict.confidence) == (True, 0.9995)
