@@ -5,6 +5,7 @@ inside one commit's reruns, every field compared."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -236,3 +237,16 @@ def test_a_paired_p_value_is_the_confidence_to_four_places():
     # 12 samples only the older run got right, none the other way: p = 2 / 2^12
     assert verdict.p_value == pytest.approx(2.0 / 2 ** 12)
     assert (verdict.confirmed, verdict.confidence) == (True, 0.9995)
+
+
+def test_a_newest_rerun_too_small_for_a_drift_split_is_suspected_drift():
+    # 6 above the level: short of a significant split of the two reruns (z 6 / (sqrt 2 *
+    # 1.05) < 4.5), but beyond five noises from the recent level: suspected, as drift
+    commits = [f"c{index}" for index in range(20)] + ["c19"]
+    noise = MAD_TO_SIGMA
+    z_score = 6.0 / (noise * math.sqrt(1.0 / 20.0 + 1.0))
+    wanted = expected(VerdictKind.ENVIRONMENT_DRIFT, 20, "c19", 100.5, 106.5, noise,
+                      p_value=normal_two_sided_p(z_score), confirmed=False, confidence=0.5)
+    wanted = replace(wanted, commit="c19", commit_range="c19..c19", runs=("run19", "run20"))
+    wanted = replace(wanted, repro=repro_recipe(wanted))
+    assert same(detect_series(series_of(ALTERNATING + [106.5], commits=commits)), [wanted])
