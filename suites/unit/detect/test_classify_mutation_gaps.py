@@ -5,13 +5,22 @@ inside one commit's reruns, every field compared."""
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import replace
 
 import pytest
 
 from harness.detect import DetectorConfig, Point, Series, detect_series, history_needed
+from harness.detect.changepoints import Prefix
+from harness.detect.classify import (
+    _commit_groups,
+    _commit_starts,
+    _pooled,
+    _shift_z,
+    _short_sides_agree,
+)
 from harness.detect.mcnemar import pack_correctness
-from harness.detect.noise import normal_two_sided_p
+from harness.detect.noise import normal_two_sided_p, pooled_sigma
 from harness.detect.repro import repro_recipe
 from harness.records import Verdict, VerdictKind
 
@@ -250,3 +259,37 @@ def test_a_newest_rerun_too_small_for_a_drift_split_is_suspected_drift():
     wanted = replace(wanted, commit="c19", commit_range="c19..c19", runs=("run19", "run20"))
     wanted = replace(wanted, repro=repro_recipe(wanted))
     assert same(detect_series(series_of(ALTERNATING + [106.5], commits=commits)), [wanted])
+
+
+def test_the_pooled_noise_from_prefix_sums_is_the_pooled_standard_deviation():
+    rng = random.Random(4)
+    values = [rng.gauss(0.0, 1.0) + (3.0 if index >= 12 else 0.0) for index in range(30)]
+    prefix = Prefix(values)
+    for points in ([], [12], [5, 12, 20], [2, 4, 6, 8]):
+        assert _pooled(prefix, points, len(values)) == pytest.approx(
+            pooled_sigma(values, points), rel=1e-9)
+    assert _pooled(Prefix([1.0, 2.0]), [1], 2) == 0.0  # no degree of freedom left
+
+
+def test_a_shift_in_standard_errors():
+    assert _shift_z(10.0, 13.0, (4, 9), 2.0) == pytest.approx(3.0 / (2.0 * math.sqrt(
+        1.0 / 4.0 + 1.0 / 9.0)))
+    assert _shift_z(13.0, 10.0, (4, 9), 2.0) == _shift_z(10.0, 13.0, (4, 9), 2.0)
+    assert _shift_z(10.0, 13.0, (4, 9), 0.0) == math.inf
+
+
+def test_a_short_side_must_lie_wholly_beyond_the_midpoint():
+    assert _short_sides_agree([1.0, 2.0, 3.0], [10.0])
+    assert _short_sides_agree([1.0, 2.0, 3.0], [10.0, 9.0])
+    assert not _short_sides_agree([1.0, 2.0, 3.0], [10.0, 4.0])  # midpoint 4.5
+    assert not _short_sides_agree([7.0, 1.0], [10.0, 10.0, 10.0])  # 7 is not below 7
+    assert _short_sides_agree([1.0, 1.0], [10.0, 10.0, 10.0])
+    assert not _short_sides_agree([10.0, 10.0, 10.0], [1.0, 6.0])  # falling, 6 above 5.75
+    assert _short_sides_agree([10.0, 10.0, 10.0], [1.0, 2.0])
+    assert _short_sides_agree([1.0, 2.0, 3.0, 4.0], [10.0, 4.0, 10.0])  # three runs: no rule
+
+
+def test_commit_starts_and_groups():
+    assert _commit_starts(["a", "a", "b", "", "", "c", "c"]) == [2, 3, 4, 5]
+    assert _commit_groups([2, 3, 4, 5], 7) == [(0, 2), (2, 3), (3, 4), (4, 5), (5, 7)]
+    assert _commit_groups([], 3) == [(0, 3)]
