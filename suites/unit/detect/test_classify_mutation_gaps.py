@@ -284,7 +284,7 @@ def test_a_short_side_must_lie_wholly_beyond_the_midpoint():
     assert not _short_sides_agree([1.0, 2.0, 3.0], [10.0, 4.0])  # midpoint 4.5
     assert not _short_sides_agree([7.0, 1.0], [10.0, 10.0, 10.0])  # 7 is not below 7
     assert _short_sides_agree([1.0, 1.0], [10.0, 10.0, 10.0])
-    assert not _short_sides_agree([10.0, 10.0, 10.0], [1.0, 6.0])  # falling, 6 above 5.75
+    assert not _short_sides_agree([10.0, 10.0, 10.0], [1.0, 8.0])  # falling, 8 above 7.25
     assert _short_sides_agree([10.0, 10.0, 10.0], [1.0, 2.0])
     assert _short_sides_agree([1.0, 2.0, 3.0, 4.0], [10.0, 4.0, 10.0])  # three runs: no rule
 
