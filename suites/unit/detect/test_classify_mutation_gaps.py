@@ -18,6 +18,7 @@ from harness.detect.classify import (
     _pooled,
     _shift_z,
     _short_sides_agree,
+    shift_indices,
 )
 from harness.detect.mcnemar import pack_correctness
 from harness.detect.noise import normal_two_sided_p, pooled_sigma
@@ -293,3 +294,58 @@ def test_commit_starts_and_groups():
     assert _commit_starts(["a", "a", "b", "", "", "c", "c"]) == [2, 3, 4, 5]
     assert _commit_groups([2, 3, 4, 5], 7) == [(0, 2), (2, 3), (3, 4), (4, 5), (5, 7)]
     assert _commit_groups([], 3) == [(0, 3)]
+
+
+def test_an_environment_change_of_a_few_noises_has_a_finite_p_value():
+    # a step of 2 against medians' noise 1.2533 * 0.513: z about 10, p about 1e-22
+    values = ALTERNATING + [102.0, 103.0] * 10
+    noise = 0.5 * math.sqrt(20.0 / 19.0)
+    z_score = 2.0 / (1.2533 * noise * math.sqrt(0.1))
+    verdicts = detect_series(series_of(values, envs=["a"] * 20 + ["b"] * 20))
+    assert 0.0 < normal_two_sided_p(z_score) < 1e-15
+    assert same(verdicts, [expected(VerdictKind.ENVIRONMENT_CHANGE, 20, "c19", 100.5, 102.5,
+                                    noise, p_value=normal_two_sided_p(z_score), env="b")])
+    # a step of 1 is z 4.9 but below the minimum detectable change (2.5 noises): none
+    assert not detect_series(series_of(ALTERNATING + [101.0, 102.0] * 10,
+                                       envs=["a"] * 20 + ["b"] * 20))
+
+
+def test_an_environment_change_compares_the_levels_next_to_it():
+    # the old environment ends at its second level, the new one starts at its first
+    values = ALTERNATING + [110.0, 111.0] * 10 + [130.0, 131.0] * 10 + [140.0, 141.0] * 10
+    verdicts = detect_series(series_of(values, envs=["a"] * 40 + ["b"] * 40))
+    assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == [
+        (VerdictKind.REGRESSION, 20, 100.5, 110.5),
+        (VerdictKind.ENVIRONMENT_CHANGE, 40, 110.5, 130.5),
+        (VerdictKind.REGRESSION, 60, 130.5, 140.5)]
+
+
+def test_a_shift_the_paired_test_does_not_support_is_dropped_an_outlier_is_kept():
+    same_samples = [pack_correctness([index % 5 != 0 for index in range(1000)])]
+    values = [0.800, 0.801] * 10 + [0.85, 0.851] * 10
+    assert not detect_series(series_of(values, higher=True, samples=same_samples * 40))
+    assert [v.kind for v in detect_series(series_of(values, higher=True))] == [
+        VerdictKind.IMPROVEMENT]
+    spike = [0.800, 0.801] * 5 + [0.9] + [0.800, 0.801] * 5
+    (verdict,) = detect_series(series_of(spike, higher=True, samples=same_samples * 21))
+    assert (verdict.kind, verdict.run_index, verdict.p_value, verdict.confidence) == (
+        VerdictKind.OUTLIER, 10, 1.0, 0.0)
+
+
+def test_a_small_rise_of_a_lower_is_better_metric_is_a_regression():
+    values = [0.010, 0.0101] * 10 + [0.015, 0.0151] * 10
+    assert [(v.kind, v.run_index) for v in detect_series(series_of(values))] == [
+        (VerdictKind.REGRESSION, 20)]
+    assert [(v.kind, v.run_index) for v in detect_series(series_of(values, higher=True))] == [
+        (VerdictKind.IMPROVEMENT, 20)]
+
+
+def test_shift_indices_and_history_needed_use_the_given_config():
+    config = DetectorConfig(min_points=7)
+    assert history_needed(series_of([1.0] * 4), config) == 3
+    assert history_needed(series_of([1.0] * 4)) == 1
+    values = [0.0, 0.0, 0.0, 5.0, 5.0, 5.0]
+    assert not shift_indices(values, config)
+    assert shift_indices(values + [5.0], config) == [3]
+    assert shift_indices(ALTERNATING + [110.0, 111.0] * 10) == [20]
+    assert shift_indices(ALTERNATING + [110.0, 111.0] * 10, DetectorConfig(min_sigmas=30.0)) == []
