@@ -15,7 +15,9 @@ from harness.detect.changepoints import Prefix
 from harness.detect.classify import (
     _commit_groups,
     _commit_starts,
+    _persistence,
     _pooled,
+    _recurring_bumps,
     _shift_z,
     _short_sides_agree,
     shift_indices,
@@ -349,3 +351,42 @@ def test_shift_indices_and_history_needed_use_the_given_config():
     assert shift_indices(values + [5.0], config) == [3]
     assert shift_indices(ALTERNATING + [110.0, 111.0] * 10) == [20]
     assert shift_indices(ALTERNATING + [110.0, 111.0] * 10, DetectorConfig(min_sigmas=30.0)) == []
+
+
+def levels(*heights: float, width: int = 5) -> list[float]:
+    """A series holding each of `heights` for `width` runs."""
+    return [float(height) for height in heights for _ in range(width)]
+
+
+def test_three_alike_excursions_back_to_one_level_are_a_clock_not_changes():
+    values = levels(0, 5, 0, 5, 0, 5, 0)
+    assert _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35) == list(range(5, 35, 5))
+    values = levels(0, 5, 0, 5, 0)  # two are not enough
+    assert not _recurring_bumps(Prefix(values), list(range(5, 25, 5)), 25)
+    values = levels(0, 5, 0, 5, 0, 12, 0)  # the third is of another height
+    assert not _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35)
+    values = levels(0, 5, 3, 5, 0, 5, 0)  # the second does not come back to the level
+    assert not _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35)
+    # three up among one down: the ups only
+    values = levels(0, 5, 0, -5, 0, 5, 0, 5, 0)
+    assert _recurring_bumps(Prefix(values), list(range(5, 45, 5)), 45) == [5, 10, 25, 30, 35, 40]
+
+
+def test_streaky_residuals_widen_by_their_long_run_factor():
+    values = [math.sin(index / 5.0) for index in range(40)]
+    residuals = [value - sum(values) / 40 for value in values]
+    lag = sum(one * two for one, two in zip(residuals, residuals[1:]))
+    correlation = lag / sum(value * value for value in residuals) - 2.0 / math.sqrt(40)
+    assert _persistence(values, []) == pytest.approx(
+        math.sqrt((1.0 + correlation) / (1.0 - correlation)))
+    assert _persistence([1.0, 2.0] * 10, []) == 1.0  # alternating: negative correlation
+    assert _persistence([1.0] * 20, []) == 1.0  # no residuals
+    assert _persistence(values[:7], []) == 1.0  # too few to tell
+    walk = [float(index) for index in range(1000)]  # a wandering level: capped at 0.9
+    assert _persistence(walk, []) == pytest.approx(math.sqrt(1.9 / 0.1))
+
+
+def test_residuals_are_taken_around_each_level_and_not_across_a_shift():
+    values = [1.0, 2.0] * 10 + [11.0, 12.0] * 10
+    assert _persistence(values, [20]) == 1.0
+    assert _persistence(values, []) > 1.0  # the shift left in makes them look streaky
