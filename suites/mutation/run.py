@@ -16,6 +16,8 @@ diff. Exits 1 when a module scores below --fail-under.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import shutil
@@ -190,15 +192,27 @@ def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) ->
                                  for name, code in exit_codes.items()})
 
 
-def diff_of(module: str, mutant: str, workdir: Path) -> str:
-    """The changed lines of one mutant, as mutmut shows them."""
-    scratch = workdir / module.replace("/", "_").removesuffix(".py")
-    shown = subprocess.run(
-        [sys.executable, "-m", "mutmut", "show", mutant],
-        cwd=scratch, capture_output=True, text=True, check=False,
-    ).stdout
-    return "\n".join(line for line in shown.splitlines()
-                     if line[:2] in ("- ", "+ ") and not line.startswith(("---", "+++")))
+def mutant_sources(module: str, workdir: Path) -> dict[str, str]:
+    """Every function of mutmut's mutated copy of `module` (originals and mutants) by name."""
+    path = workdir / module.replace("/", "_").removesuffix(".py") / "mutants" / module
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    return {node.name: "\n".join(lines[node.lineno - 1:node.end_lineno])
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def diff_of(mutant: str, sources: dict[str, str]) -> str:
+    """The changed lines of one mutant against its original function (as `mutmut show`
+    gives them, without starting mutmut once per mutant)."""
+    name = mutant.rsplit(".", 1)[-1]
+    original = sources.get(name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
+    if original is None or name not in sources:
+        return "(source not found)"
+    changed = difflib.unified_diff(original.splitlines()[1:], sources[name].splitlines()[1:],
+                                   lineterm="", n=0)
+    return "\n".join(line for line in changed
+                     if line[:1] in "-+" and not line.startswith(("---", "+++")))
 
 
 def table(results: list[ModuleResult]) -> str:
@@ -235,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{doing} {module} against {' '.join(MODULES[module])}", flush=True)
         result = mutate(module, MODULES[module], args.workdir, args.reuse)
         result.equivalent = {name for name in result.status_by_mutant if name in equivalents}
+        sources = mutant_sources(module, args.workdir) if result.survivors else {}
         for mutant in result.survivors:
-            print(f"\nsurvived: {mutant}\n{diff_of(module, mutant, args.workdir)}", flush=True)
+            print(f"\nsurvived: {mutant}\n{diff_of(mutant, sources)}", flush=True)
         prefix = module.removesuffix(".py").replace("/", ".") + "."
         stale = sorted(name for name in equivalents if name.startswith(prefix)
                        and result.status_by_mutant.get(name) in KILLED | {None})
