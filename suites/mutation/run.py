@@ -37,6 +37,7 @@ MODULES: dict[str, list[str]] = {
     "harness/store/store.py": [
         "suites/unit/harness/test_store.py",
         "suites/unit/harness/test_store_mutation_gaps.py",
+        "suites/unit/harness/test_store_timeouts_mutation_gaps.py",
         "suites/unit/detect/test_store_history.py",
     ],
     "harness/plugin/recorder.py": ["suites/unit/harness/test_recorder.py"],
