@@ -40,7 +40,10 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/harness/test_store_timeouts_mutation_gaps.py",
         "suites/unit/detect/test_store_history.py",
     ],
-    "harness/plugin/recorder.py": ["suites/unit/harness/test_recorder.py"],
+    "harness/plugin/recorder.py": [
+        "suites/unit/harness/test_recorder.py",
+        "suites/unit/harness/test_recorder_mutation_gaps.py",
+    ],
     "harness/publish/layout.py": [
         "suites/unit/publish/test_layout.py",
         "suites/unit/publish/test_layout_mutation_gaps.py",
