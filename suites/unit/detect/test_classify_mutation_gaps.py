@@ -27,6 +27,8 @@ from harness.detect.noise import normal_two_sided_p, pooled_sigma
 from harness.detect.repro import repro_recipe
 from harness.records import Verdict, VerdictKind
 
+from .test_modes_mutation_gaps import clock
+
 MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))
 ALTERNATING = [100.0, 101.0] * 10  # noise +-0.5 around 100.5
 
@@ -175,6 +177,12 @@ def test_drift_inside_one_commits_reruns_is_reported_with_its_runs():
         100.5, 110.5, None, 1.0)
     assert (shift.kind, shift.run_index, shift.commit_range) == (
         VerdictKind.REGRESSION, 32, "cx..d0")
+    # the drifted reruns at 110 are set aside; the levels left, 26 runs at 100.5 and 10 at
+    # 110.5 (+-0.5), pool to sqrt(9 / 34); the drift's spread (variance 25.25 over its 12
+    # runs) widens that over the 35 degrees of freedom
+    noise = math.sqrt(9.0 / 34.0 + 25.25 * 12 / 35.0)
+    assert drift.noise == pytest.approx(noise, rel=1e-9)
+    assert shift.noise == pytest.approx(noise, rel=1e-9)
 
 
 def test_history_needed_counts_the_newest_environment_only():
@@ -390,3 +398,12 @@ def test_residuals_are_taken_around_each_level_and_not_across_a_shift():
     values = [1.0, 2.0] * 10 + [11.0, 12.0] * 10
     assert _persistence(values, [20]) == 1.0
     assert _persistence(values, []) > 1.0  # the shift left in makes them look streaky
+
+
+def test_a_spike_in_a_two_state_clock_is_measured_against_its_own_mode():
+    values = clock("LLLHHH" * 10)
+    values[16] += 30.0  # in the upper mode (about 20)
+    (verdict,) = detect_series(series_of(values))
+    assert (verdict.kind, verdict.run_index, verdict.value) == (VerdictKind.OUTLIER, 16, 50.1)
+    # the median of the five runs before it with the clock taken out, back in its mode
+    assert verdict.baseline == pytest.approx(20.1, abs=1e-9)
