@@ -21,6 +21,7 @@ from harness.detect.classify import (
     _shift_z,
     _short_sides_agree,
     shift_indices,
+    smooth_steps,
 )
 from harness.detect.mcnemar import pack_correctness
 from harness.detect.noise import normal_two_sided_p, pooled_sigma
@@ -407,3 +408,16 @@ def test_a_spike_in_a_two_state_clock_is_measured_against_its_own_mode():
     assert (verdict.kind, verdict.run_index, verdict.value) == (VerdictKind.OUTLIER, 16, 50.1)
     # the median of the five runs before it with the clock taken out, back in its mode
     assert verdict.baseline == pytest.approx(20.1, abs=1e-9)
+
+
+def test_smooth_steps_are_the_first_differences_of_a_curve_only():
+    curve = [1000.0 + 500.0 * math.sin(run / 12.0) for run in range(60)]
+    steps = smooth_steps(curve)
+    assert steps is not None
+    assert list(steps) == pytest.approx([two - one for one, two in zip(curve, curve[1:])])
+    assert smooth_steps(curve[:8]) is None  # 7 differences: too few to tell
+    assert smooth_steps(curve[:9]) is not None
+    assert smooth_steps([5.0] * 30) is None
+    assert smooth_steps([float(run) for run in range(30)]) is None  # a straight line: no bend
+    assert smooth_steps(ALTERNATING) is None
+
