@@ -420,4 +420,3 @@ def test_smooth_steps_are_the_first_differences_of_a_curve_only():
     assert smooth_steps([5.0] * 30) is None
     assert smooth_steps([float(run) for run in range(30)]) is None  # a straight line: no bend
     assert smooth_steps(ALTERNATING) is None
-
