@@ -47,6 +47,7 @@ MODULES: dict[str, list[str]] = {
     "harness/publish/layout.py": [
         "suites/unit/publish/test_layout.py",
         "suites/unit/publish/test_layout_mutation_gaps.py",
+        "suites/unit/publish/test_layout_summary_mutation_gaps.py",
     ],
     "harness/detect/noise.py": [
         "suites/unit/detect/test_detector.py",
