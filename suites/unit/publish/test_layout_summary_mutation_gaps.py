@@ -9,7 +9,9 @@ from harness.publish.layout import (
     MAX_WIDTH,
     SUMMARY_FIXED,
     Cell,
+    axis_format,
     fitted_widths,
+    number_format,
     summary_header_rows,
     summary_keys,
     summary_spans,
@@ -80,3 +82,29 @@ def test_the_waiting_note_counts_the_runs_still_needed():
                                "environment before detection colours it")
     assert waiting_note(3) == ("not judged yet: this series needs 3 more runs in this "
                                "environment before detection colours it")
+
+
+def test_header_rows_read_back_from_rows_of_different_lengths():
+    top, bottom = summary_header_rows(KEYS)
+    # a sheet may return a short first row: the last test label holds to the end
+    assert summary_keys(top[:7], bottom) == [*KEYS[:9], A + KEY_SEPARATOR + "acc"]
+    # and a short second row ends the keys there
+    assert summary_keys(top, bottom[:8]) == KEYS[:8]
+
+
+def test_a_column_without_a_test_is_its_own_key():
+    keys = [*SUMMARY_FIXED, "notes"]
+    top, bottom = summary_header_rows(keys)
+    assert top == [""] * 7 and bottom == keys
+    assert summary_keys(top, bottom) == keys
+
+
+def test_an_axis_shows_enough_decimals_to_tell_about_four_ticks_apart():
+    assert axis_format([]) == "0.00"
+    assert axis_format([0.001234]) == number_format(0.001234)
+    assert axis_format([0.001234, 0.001234]) == number_format(0.001234)
+    assert axis_format([0.0, 40.0]) == "#,##0"
+    assert axis_format([0.0, 4.0]) == "#,##0"
+    assert axis_format([0.0, 0.4]) == "0.0"  # ticks 0.1 apart
+    assert axis_format([1.0, 1.04]) == "0.00"
+    assert axis_format(["x", None, 1.0, 1.04]) == "0.00"
