@@ -58,6 +58,9 @@ def test_segments_too_short_for_a_bump_have_none():
     assert best_bump(Prefix([0.0] * 8), 0, 8, 2) == (0.0, None)
     mask = numpy.array([True] * 3 + [False] * 3)
     assert best_bump(Prefix(values), 0, 6, 2, mask) == (0.0, None)  # one position left
+    nine = [0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0]
+    close = numpy.array([index in (3, 4) for index in range(9)])
+    assert best_bump(Prefix(nine), 0, 9, 3, close) == (0.0, None)  # no pair 3 runs apart
     assert best_split(Prefix([0.0] * 8), 0, 8, 2) == (0.0, None)
     assert best_split(Prefix([0.0, 1.0, 2.0]), 0, 3, 2) == (0.0, None)
 
@@ -142,8 +145,8 @@ def test_pelt_uses_the_penalty_and_the_minimum_size_and_any_position():
 
 def test_pelt_without_ruptures_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ruptures", None)
-    with pytest.raises(ImportError, match=r"the 'pelt' method needs ruptures: pip install "
-                                          r"'torch-regression-harness\[detect\]'"):
+    with pytest.raises(ImportError, match=r"^the 'pelt' method needs ruptures: pip install "
+                                          r"'torch-regression-harness\[detect\]'$"):
         find_change_points([0.0] * 5 + [5.0] * 5, 1.0, method="pelt")
 
 
