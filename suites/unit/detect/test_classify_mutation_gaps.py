@@ -420,3 +420,13 @@ def test_smooth_steps_are_the_first_differences_of_a_curve_only():
     assert smooth_steps([5.0] * 30) is None
     assert smooth_steps([float(run) for run in range(30)]) is None  # a straight line: no bend
     assert smooth_steps(ALTERNATING) is None
+
+
+def test_an_environment_change_between_short_levels_compares_those_levels_only():
+    # ten runs each side of the change: the 20-run windows would reach the older levels
+    values = ALTERNATING + [110.0, 111.0] * 5 + [130.0, 131.0] * 5 + [140.0, 141.0] * 10
+    verdicts = detect_series(series_of(values, envs=["a"] * 30 + ["b"] * 30))
+    assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == [
+        (VerdictKind.REGRESSION, 20, 100.5, 110.5),
+        (VerdictKind.ENVIRONMENT_CHANGE, 30, 110.5, 130.5),
+        (VerdictKind.REGRESSION, 40, 130.5, 140.5)]
