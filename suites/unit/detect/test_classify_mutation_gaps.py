@@ -430,3 +430,15 @@ def test_an_environment_change_between_short_levels_compares_those_levels_only()
         (VerdictKind.REGRESSION, 20, 100.5, 110.5),
         (VerdictKind.ENVIRONMENT_CHANGE, 30, 110.5, 130.5),
         (VerdictKind.REGRESSION, 40, 130.5, 140.5)]
+
+
+def test_an_environment_change_takes_the_old_noise_at_the_old_level_when_it_is_larger():
+    # the old environment spans a factor 3 (judged in logs: +-ln(1.01)/2 around each level),
+    # the new one is quiet: the noise is the old one's at its recent level, 30.15
+    values = [10.0, 10.1] * 10 + [30.0, 30.3] * 10 + [60.0, 60.01] * 10
+    verdicts = detect_series(series_of(values, envs=["a"] * 40 + ["b"] * 20))
+    assert [(v.kind, v.run_index, v.baseline) for v in verdicts] == [
+        (VerdictKind.REGRESSION, 20, 10.05), (VerdictKind.ENVIRONMENT_CHANGE, 40, 30.15)]
+    assert verdicts[1].value == pytest.approx(60.005)
+    assert verdicts[1].noise == pytest.approx(
+        30.15 * math.log(1.01) / 2.0 * math.sqrt(40.0 / 38.0), rel=1e-9)
