@@ -370,6 +370,8 @@ def levels(*heights: float, width: int = 5) -> list[float]:
 def test_three_alike_excursions_back_to_one_level_are_a_clock_not_changes():
     values = levels(0, 5, 0, 5, 0, 5, 0)
     assert _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35) == list(range(5, 35, 5))
+    values = levels(100, 105, 100, 105, 101, 105, 100)  # at any level, back within 30 %
+    assert _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35) == list(range(5, 35, 5))
     values = levels(0, 5, 0, 5, 0)  # two are not enough
     assert not _recurring_bumps(Prefix(values), list(range(5, 25, 5)), 25)
     values = levels(0, 5, 0, 5, 0, 12, 0)  # the third is of another height
