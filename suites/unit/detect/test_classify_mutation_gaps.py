@@ -444,3 +444,17 @@ def test_an_environment_change_takes_the_old_noise_at_the_old_level_when_it_is_l
     assert verdicts[1].value == pytest.approx(60.005)
     assert verdicts[1].noise == pytest.approx(
         30.15 * math.log(1.01) / 2.0 * math.sqrt(40.0 / 38.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("tail", [[], [100.0, 101.0] * 3, [104.0, 105.0] * 3],
+                         ids=["last", "back", "stays"])
+def test_reruns_whose_first_run_stays_at_the_old_level_are_drift_not_a_shift(tail):
+    # commit cx is run five times: the first at the old level, the other four 3.5 higher
+    values = [100.0, 101.0] * 5 + [100.5, 104.0, 105.0, 104.0, 105.0] + tail
+    commits = [f"c{index}" for index in range(10)] + ["cx"] * 5 + [f"d{i}" for i in
+                                                                   range(len(tail))]
+    verdicts = detect_series(series_of(values, commits=commits))
+    assert [(v.kind, v.run_index, v.commit_range, v.baseline, v.value, v.runs) for v in
+            verdicts] == [(VerdictKind.ENVIRONMENT_DRIFT, 11, "cx..cx", 100.5, 104.5,
+                           tuple(f"run{index}" for index in range(10, 15)))]
+    assert (verdicts[0].p_value, verdicts[0].confidence) == (None, 1.0)
