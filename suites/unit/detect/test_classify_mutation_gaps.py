@@ -458,3 +458,32 @@ def test_reruns_whose_first_run_stays_at_the_old_level_are_drift_not_a_shift(tai
             verdicts] == [(VerdictKind.ENVIRONMENT_DRIFT, 11, "cx..cx", 100.5, 104.5,
                            tuple(f"run{index}" for index in range(10, 15)))]
     assert (verdicts[0].p_value, verdicts[0].confidence) == (None, 1.0)
+
+
+def test_an_exact_level_judged_in_logs_has_the_relative_floor_as_noise():
+    (verdict,) = detect_series(series_of([10.0] * 20 + [30.0]))
+    assert (verdict.kind, verdict.run_index, verdict.confirmed) == (
+        VerdictKind.REGRESSION, 20, True)
+    assert verdict.noise == pytest.approx(1e-4 * 10.0)  # relative_floor at the level 10
+
+
+def test_values_below_one_spanning_a_factor_three_are_judged_in_logs_too():
+    (verdict,) = detect_series(series_of([0.1, 0.101] * 10 + [0.3, 0.303] * 10))
+    assert verdict.noise == pytest.approx(0.1005 * math.log(1.01) / 2.0 * math.sqrt(40 / 38),
+                                          rel=1e-9)
+
+
+def test_the_smallest_judged_segments_have_min_points_runs():
+    assert [(v.kind, v.run_index, v.confirmed) for v in detect_series(
+        series_of([100.0] * 4 + [130.0]))] == [(VerdictKind.REGRESSION, 4, True)]
+    assert not detect_series(series_of([100.0] * 3 + [130.0]))
+    five = ALTERNATING + [120.0, 121.0, 120.0, 121.0, 120.0]
+    assert [(v.kind, v.run_index) for v in detect_series(
+        series_of(five, envs=["a"] * 20 + ["b"] * 5))] == [(VerdictKind.ENVIRONMENT_CHANGE, 20)]
+    assert not detect_series(series_of([]))
+
+
+def test_the_detector_config_reaches_the_analysis():
+    values = ALTERNATING + [110.0, 111.0] * 10
+    assert not detect_series(series_of(values), DetectorConfig(min_sigmas=30.0))
+    assert detect_series(series_of(values), DetectorConfig())
