@@ -487,3 +487,15 @@ def test_the_detector_config_reaches_the_analysis():
     values = ALTERNATING + [110.0, 111.0] * 10
     assert not detect_series(series_of(values), DetectorConfig(min_sigmas=30.0))
     assert detect_series(series_of(values), DetectorConfig())
+
+
+def test_spikes_in_more_than_one_run_in_twenty_are_the_noise_not_outliers():
+    frequent = ALTERNATING * 2
+    for index in (5, 15, 25, 35):  # 4 of 40: 10 %
+        frequent[index] += 30.0
+    assert not detect_series(series_of(frequent))
+    rare = ALTERNATING * 2
+    for index in (5, 25):  # 2 of 40: 5 %, still outliers
+        rare[index] += 30.0
+    assert [(v.kind, v.run_index) for v in detect_series(series_of(rare))] == [
+        (VerdictKind.OUTLIER, 5), (VerdictKind.OUTLIER, 25)]
