@@ -8,19 +8,14 @@ import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from harness.records import StoredVerdict, Triage, TriageState, Verdict, VerdictKind, \
-    VerdictState
+from harness.records import StoredVerdict, Triage, TriageState, VerdictState
 from harness.store import schema
 from harness.store.verdict_rows import from_row, to_row, triage_columns
 
+from .test_records_mutation_gaps import verdict
+
 T0 = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
-VERDICT = Verdict(test="t.py::test_a", metric="step_ms", kind=VerdictKind.REGRESSION,
-                  run_id="run5", run_index=5, commit="b" * 40, last_good_commit="a" * 40,
-                  commit_range="a..b", env_fingerprint="fp1", baseline=40.0, value=52.0,
-                  change_abs=12.0, change_pct=30.0, confidence=0.97, noise=0.4,
-                  min_detectable_change=1.5, higher_is_better=False, unit="ms",
-                  confirmed=False, image_digest="sha256:ab", repro="nox", p_value=0.001,
-                  runs=("run5", "run6"))
+VERDICT = verdict()  # every field set
 TRIAGE = Triage(TriageState.FIXED, note="reverted", fixed_by="c" * 40,
                 expires_at=T0 + timedelta(days=7), triaged_at=T0 + timedelta(hours=2))
 ITEM = StoredVerdict("k1", VERDICT, VerdictState.UNCONFIRMED, T0, T0 + timedelta(hours=1),
