@@ -108,3 +108,16 @@ def test_an_axis_shows_enough_decimals_to_tell_about_four_ticks_apart():
     assert axis_format([0.0, 0.4]) == "0.0"  # ticks 0.1 apart
     assert axis_format([1.0, 1.04]) == "0.00"
     assert axis_format(["x", None, 1.0, 1.04]) == "0.00"
+
+
+def test_each_of_several_spans_ends_before_the_next_label():
+    assert summary_spans(["", "x", "", "y", "", "z"]) == [(1, 2), (3, 4)]
+
+
+def test_long_metric_headers_wrap_instead_of_widening_their_column():
+    keys = [*SUMMARY_FIXED, "t" + KEY_SEPARATOR + "throughput images per second"]
+    rows = [row(["2026-01-01", "abc", "subject", "main", "cpu", "r1", 1.0])]
+    _top, bottom = summary_header_rows(keys)
+    widths = summary_widths(keys, rows)
+    assert widths == fitted_widths(bottom, rows, wrap_from=len(SUMMARY_FIXED))
+    assert widths[6] < fitted_widths(bottom, rows)[6]
