@@ -499,3 +499,12 @@ def test_spikes_in_more_than_one_run_in_twenty_are_the_noise_not_outliers():
         rare[index] += 30.0
     assert [(v.kind, v.run_index) for v in detect_series(series_of(rare))] == [
         (VerdictKind.OUTLIER, 5), (VerdictKind.OUTLIER, 25)]
+
+
+def test_excursions_that_recur_to_one_level_widen_the_noise_instead_of_being_changes():
+    def visits(*heights: float) -> list[float]:
+        return [height + wobble for height in heights for wobble in (0.0, 1.0) * 3]
+
+    assert not detect_series(series_of(visits(100, 110, 100, 110, 100, 110, 100)))
+    assert [(v.kind, v.run_index) for v in detect_series(series_of(visits(100, 110, 100)))] \
+        == [(VerdictKind.REGRESSION, 6), (VerdictKind.IMPROVEMENT, 12)]
