@@ -508,3 +508,21 @@ def test_excursions_that_recur_to_one_level_widen_the_noise_instead_of_being_cha
     assert not detect_series(series_of(visits(100, 110, 100, 110, 100, 110, 100)))
     assert [(v.kind, v.run_index) for v in detect_series(series_of(visits(100, 110, 100)))] \
         == [(VerdictKind.REGRESSION, 6), (VerdictKind.IMPROVEMENT, 12)]
+
+
+@pytest.mark.parametrize("reruns, found", [
+    # every rerun at the new level: the commit changed it, and the next one changed it back
+    ([110.0, 111.0, 110.0, 111.0, 110.0], [(VerdictKind.REGRESSION, 10, 100.5, 110.0),
+                                          (VerdictKind.IMPROVEMENT, 15, 110.0, 104.5)]),
+    # the first rerun already off the old level (3 above): a shift there, then drift
+    ([103.0, 110.0, 111.0, 110.0, 111.0], [(VerdictKind.REGRESSION, 10, 100.5, 104.0),
+                                          (VerdictKind.ENVIRONMENT_DRIFT, 11, 103.0, 110.5)]),
+    # the first rerun at (or within two noises of) the old level: drift only
+    ([100.5, 104.0, 105.0, 104.0, 105.0], [(VerdictKind.ENVIRONMENT_DRIFT, 11, 100.5, 104.5)]),
+    ([101.5, 104.0, 105.0, 104.0, 105.0], [(VerdictKind.ENVIRONMENT_DRIFT, 11, 101.5, 104.5)]),
+])
+def test_where_a_replicated_commits_runs_sit_decides_shift_or_drift(reruns, found):
+    values = [100.0, 101.0] * 5 + reruns + [104.0, 105.0] * 3
+    commits = [f"c{index}" for index in range(10)] + ["cx"] * 5 + [f"d{i}" for i in range(6)]
+    verdicts = detect_series(series_of(values, commits=commits))
+    assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == found
