@@ -499,6 +499,17 @@ def test_spikes_in_more_than_one_run_in_twenty_are_the_noise_not_outliers():
         rare[index] += 30.0
     assert [(v.kind, v.run_index) for v in detect_series(series_of(rare))] == [
         (VerdictKind.OUTLIER, 5), (VerdictKind.OUTLIER, 25)]
+    # 6 of 100 stand out against the noise between them, but are too many to be outliers:
+    # measured against the spread of all runs they are noise
+    many = ALTERNATING * 5
+    for index in (5, 20, 35, 50, 65, 80):
+        many[index] += 30.0
+    assert not detect_series(series_of(many))
+    few = ALTERNATING * 5
+    for index in (5, 25, 50, 75):
+        few[index] += 30.0
+    assert [(v.kind, v.run_index) for v in detect_series(series_of(few))] == [
+        (VerdictKind.OUTLIER, index) for index in (5, 25, 50, 75)]
 
 
 def test_excursions_that_recur_to_one_level_widen_the_noise_instead_of_being_changes():
