@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 from dataclasses import replace
 
 import pytest
@@ -537,3 +538,28 @@ def test_where_a_replicated_commits_runs_sit_decides_shift_or_drift(reruns, foun
     commits = [f"c{index}" for index in range(10)] + ["cx"] * 5 + [f"d{i}" for i in range(6)]
     verdicts = detect_series(series_of(values, commits=commits))
     assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == found
+
+
+@pytest.mark.parametrize("reruns, kept, index", [
+    ([100.0, 101.0, 100.0, 130.0], [100.0, 101.0, 100.0], 23),  # one wild last rerun
+    ([130.0, 100.0, 101.0, 100.0], [100.0, 101.0, 100.0], 21),  # one wild first rerun
+])
+def test_one_wild_rerun_is_drift_set_aside_without_widening_the_noise(reruns, kept, index):
+    values = ALTERNATING + reruns + [100.0, 101.0] * 3
+    commits = [f"c{i}" for i in range(20)] + ["cx"] * 4 + [f"d{i}" for i in range(6)]
+    (verdict,) = detect_series(series_of(values, commits=commits))
+    assert (verdict.kind, verdict.run_index) == (VerdictKind.ENVIRONMENT_DRIFT, index)
+    clean = ALTERNATING + kept + [100.0, 101.0] * 3
+    assert verdict.noise == pytest.approx(statistics.stdev(clean), rel=1e-9)
+
+
+def test_reruns_that_moved_as_a_level_widen_the_noise_by_their_spread():
+    values = ALTERNATING + [100.0, 101.0, 130.0, 131.0] + [100.0, 101.0] * 3
+    commits = [f"c{i}" for i in range(20)] + ["cx"] * 4 + [f"d{i}" for i in range(6)]
+    (verdict,) = detect_series(series_of(values, commits=commits))
+    assert (verdict.kind, verdict.run_index, verdict.baseline, verdict.value) == (
+        VerdictKind.ENVIRONMENT_DRIFT, 22, 100.5, 130.5)
+    clean = ALTERNATING + [100.0, 101.0] + [100.0, 101.0] * 3  # the level at 130 set aside
+    spread = statistics.pvariance([100.0, 101.0, 130.0, 131.0]) * 4 / (len(clean) - 1)
+    assert verdict.noise == pytest.approx(math.sqrt(statistics.stdev(clean) ** 2 + spread),
+                                          rel=1e-9)
