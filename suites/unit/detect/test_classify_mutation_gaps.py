@@ -379,6 +379,14 @@ def test_three_alike_excursions_back_to_one_level_are_a_clock_not_changes():
     assert not _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35)
     values = levels(0, 5, 3, 5, 0, 5, 0)  # the second does not come back to the level
     assert not _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35)
+    values = levels(0, 0.5, 0, 0.5, 0, 0.5, 0)  # any scale
+    assert _recurring_bumps(Prefix(values), list(range(5, 35, 5)), 35) == list(range(5, 35, 5))
+    # the first two excursions end 1.8 from where they began (over 30 % of 5): two left
+    values = levels(0, 5, 1.8, 5, 0, 5, 0, 5, 0)
+    assert not _recurring_bumps(Prefix(values), list(range(5, 45, 5)), 45)
+    # the third reaches the same level from further down: twice the height, not alike
+    values = levels(0, 5, 0, 5, 0, -5, 5, -5)
+    assert not _recurring_bumps(Prefix(values), list(range(5, 40, 5)), 40)
     # three up among one down: the ups only
     values = levels(0, 5, 0, -5, 0, 5, 0, 5, 0)
     assert _recurring_bumps(Prefix(values), list(range(5, 45, 5)), 45) == [5, 10, 25, 30, 35, 40]
@@ -423,6 +431,10 @@ def test_smooth_steps_are_the_first_differences_of_a_curve_only():
     assert smooth_steps([5.0] * 30) is None
     assert smooth_steps([float(run) for run in range(30)]) is None  # a straight line: no bend
     assert smooth_steps(ALTERNATING) is None
+    small = [0.001 * value for value in curve]  # a curve at any scale
+    assert smooth_steps(small) is not None
+    growth = [100.0 * 1.05 ** run for run in range(40)]  # steps far from their median
+    assert smooth_steps(growth) is not None
 
 
 def test_an_environment_change_between_short_levels_compares_those_levels_only():
