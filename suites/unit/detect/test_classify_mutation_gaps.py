@@ -399,6 +399,8 @@ def test_streaky_residuals_widen_by_their_long_run_factor():
     correlation = lag / sum(value * value for value in residuals) - 2.0 / math.sqrt(40)
     assert _persistence(values, []) == pytest.approx(
         math.sqrt((1.0 + correlation) / (1.0 - correlation)))
+    assert _persistence([0.001 * value for value in values], []) == pytest.approx(
+        _persistence(values, []))  # at any scale
     assert _persistence([1.0, 2.0] * 10, []) == 1.0  # alternating: negative correlation
     assert _persistence([1.0] * 20, []) == 1.0  # no residuals
     assert _persistence(values[:7], []) == 1.0  # too few to tell
@@ -575,3 +577,16 @@ def test_reruns_that_moved_as_a_level_widen_the_noise_by_their_spread():
     spread = statistics.pvariance([100.0, 101.0, 130.0, 131.0]) * 4 / (len(clean) - 1)
     assert verdict.noise == pytest.approx(math.sqrt(statistics.stdev(clean) ** 2 + spread),
                                           rel=1e-9)
+
+
+def test_a_shift_below_the_minimum_change_is_not_reported_however_certain():
+    # a step of 1 (below 2.5 noises of 0.51) over 40 runs each side: z about 9
+    assert not detect_series(series_of(ALTERNATING * 2 + [101.0, 102.0] * 20))
+
+
+def test_drift_is_searched_in_every_replicated_commit_after_a_quiet_one():
+    values = ALTERNATING + [100.0, 101.0, 100.0, 130.0] + [100.0, 101.0] * 3
+    commits = ["c0", "c0"] + [f"c{i}" for i in range(2, 20)] + ["cx"] * 4 + [
+        f"d{i}" for i in range(6)]
+    assert [(v.kind, v.run_index) for v in detect_series(series_of(values, commits=commits))] \
+        == [(VerdictKind.ENVIRONMENT_DRIFT, 23)]
