@@ -272,6 +272,9 @@ def test_a_newest_rerun_too_small_for_a_drift_split_is_suspected_drift():
     wanted = replace(wanted, commit="c19", commit_range="c19..c19", runs=("run19", "run20"))
     wanted = replace(wanted, repro=repro_recipe(wanted))
     assert same(detect_series(series_of(ALTERNATING + [106.5], commits=commits)), [wanted])
+    commits[1] = ""  # an unknown commit earlier on changes nothing about the newest two
+    assert [v.kind for v in detect_series(series_of(ALTERNATING + [106.5], commits=commits))] \
+        == [VerdictKind.ENVIRONMENT_DRIFT]
 
 
 def test_the_pooled_noise_from_prefix_sums_is_the_pooled_standard_deviation():
@@ -282,6 +285,7 @@ def test_the_pooled_noise_from_prefix_sums_is_the_pooled_standard_deviation():
         assert _pooled(prefix, points, len(values)) == pytest.approx(
             pooled_sigma(values, points), rel=1e-9)
     assert _pooled(Prefix([1.0, 2.0]), [1], 2) == 0.0  # no degree of freedom left
+    assert _pooled(Prefix([1.0, 2.0, 4.0]), [1], 3) == pytest.approx(math.sqrt(2.0))  # one
 
 
 def test_a_shift_in_standard_errors():
@@ -590,3 +594,12 @@ def test_drift_is_searched_in_every_replicated_commit_after_a_quiet_one():
         f"d{i}" for i in range(6)]
     assert [(v.kind, v.run_index) for v in detect_series(series_of(values, commits=commits))] \
         == [(VerdictKind.ENVIRONMENT_DRIFT, 23)]
+
+
+def test_a_short_old_environment_is_compared_by_its_newest_runs():
+    # four runs (too few for an analysis of their own), the newest two at 110
+    values = [100.0, 100.0, 110.0, 110.0] + [130.0, 131.0] * 5
+    verdicts = detect_series(series_of(values, envs=["a"] * 4 + ["b"] * 10),
+                             DetectorConfig(env_window=2))
+    assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == [
+        (VerdictKind.ENVIRONMENT_CHANGE, 4, 110.0, 130.5)]
