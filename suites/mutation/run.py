@@ -16,6 +16,8 @@ diff. Exits 1 when a module scores below --fail-under.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import shutil
@@ -35,24 +37,58 @@ MODULES: dict[str, list[str]] = {
     "harness/store/store.py": [
         "suites/unit/harness/test_store.py",
         "suites/unit/harness/test_store_mutation_gaps.py",
+        "suites/unit/harness/test_store_timeouts_mutation_gaps.py",
         "suites/unit/detect/test_store_history.py",
     ],
-    "harness/plugin/recorder.py": ["suites/unit/harness/test_recorder.py"],
+    "harness/plugin/recorder.py": [
+        "suites/unit/harness/test_recorder.py",
+        "suites/unit/harness/test_recorder_mutation_gaps.py",
+    ],
     "harness/publish/layout.py": [
         "suites/unit/publish/test_layout.py",
         "suites/unit/publish/test_layout_mutation_gaps.py",
+        "suites/unit/publish/test_layout_summary_mutation_gaps.py",
     ],
     "harness/detect/noise.py": [
         "suites/unit/detect/test_detector.py",
         "suites/unit/detect/test_detect_mutation_gaps.py",
+        "suites/unit/detect/test_noise_mutation_gaps.py",
     ],
     "harness/detect/changepoints.py": [
         "suites/unit/detect/test_detector.py",
         "suites/unit/detect/test_detect_mutation_gaps.py",
+        "suites/unit/detect/test_detect_quality.py",
+        "suites/unit/detect/test_changepoints_mutation_gaps.py",
     ],
     "harness/detect/classify.py": [
         "suites/unit/detect/test_detector.py",
+        # PELT's own test (2 s: ruptures) would run for every surviving mutant of this module
+        "--deselect=suites/unit/detect/test_detector.py::"
+        "test_pelt_engine_agrees_when_ruptures_is_installed",
         "suites/unit/detect/test_detect_mutation_gaps.py",
+        "suites/unit/detect/test_detect_quality.py",
+        "suites/unit/detect/test_modes.py",
+        "suites/unit/detect/test_smooth_curves.py",
+        "suites/unit/detect/test_classify_mutation_gaps.py",
+    ],
+    "harness/detect/modes.py": [
+        "suites/unit/detect/test_modes.py",
+        "suites/unit/detect/test_modes_mutation_gaps.py",
+        "suites/unit/detect/test_detect_quality.py",
+    ],
+    "harness/detect/mcnemar.py": ["suites/unit/detect/test_mcnemar_mutation_gaps.py"],
+    "harness/detect/lifecycle.py": ["suites/unit/detect/test_lifecycle_mutation_gaps.py"],
+    "harness/settings.py": [
+        "suites/unit/harness/test_settings.py",
+        "suites/unit/harness/test_settings_mutation_gaps.py",
+    ],
+    "harness/records.py": [
+        "suites/unit/harness/test_records.py",
+        "suites/unit/harness/test_records_mutation_gaps.py",
+    ],
+    "harness/store/verdict_rows.py": [
+        "suites/unit/harness/test_verdict_rows_mutation_gaps.py",
+        "suites/unit/harness/test_store_mutation_gaps.py",
     ],
 }
 
@@ -109,13 +145,15 @@ def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
 
 
 def prepare(module: str, tests: list[str], workdir: Path) -> Path:
-    """A fresh scratch copy of harness/, suites/ and pyproject.toml configured for `module`."""
+    """A fresh scratch copy of harness/, suites/, README.md and pyproject.toml configured for
+    `module`."""
     scratch = workdir / module.replace("/", "_").removesuffix(".py")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("harness", "suites"):
         shutil.copytree(ROOT / folder, scratch / folder, ignore=ignore)
+    shutil.copy2(ROOT / "README.md", scratch / "README.md")  # the settings tests read it
     config = "\n".join([
         "",
         "[tool.mutmut]",
@@ -123,7 +161,7 @@ def prepare(module: str, tests: list[str], workdir: Path) -> Path:
         f"only_mutate = {json.dumps([module])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
-        'also_copy = ["suites"]',
+        'also_copy = ["suites", "README.md"]',
         "use_git_change_detection = false",
         "",
     ])
@@ -133,8 +171,8 @@ def prepare(module: str, tests: list[str], workdir: Path) -> Path:
 
 
 def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) -> ModuleResult:
-    """Run mutmut on `module` with one worker (or, with `reuse`, read the last run's results);
-    the statuses of its mutants."""
+    """Run mutmut on `module` with two workers (the machine's two cores; or, with `reuse`,
+    read the last run's results); the statuses of its mutants."""
     # pylint: disable-next=import-outside-toplevel,import-error  # only the mutation session has it
     from mutmut.stats import status_by_exit_code
 
@@ -147,7 +185,7 @@ def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) ->
         log = scratch / "mutmut.log"
         with log.open("w", encoding="utf-8") as out:
             done = subprocess.run(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", "1"],
+                [sys.executable, "-m", "mutmut", "run", "--max-children", "2"],
                 cwd=scratch, stdout=out, stderr=subprocess.STDOUT, check=False,
                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
             )
@@ -159,15 +197,27 @@ def mutate(module: str, tests: list[str], workdir: Path, reuse: bool = False) ->
                                  for name, code in exit_codes.items()})
 
 
-def diff_of(module: str, mutant: str, workdir: Path) -> str:
-    """The changed lines of one mutant, as mutmut shows them."""
-    scratch = workdir / module.replace("/", "_").removesuffix(".py")
-    shown = subprocess.run(
-        [sys.executable, "-m", "mutmut", "show", mutant],
-        cwd=scratch, capture_output=True, text=True, check=False,
-    ).stdout
-    return "\n".join(line for line in shown.splitlines()
-                     if line[:2] in ("- ", "+ ") and not line.startswith(("---", "+++")))
+def mutant_sources(module: str, workdir: Path) -> dict[str, str]:
+    """Every function of mutmut's mutated copy of `module` (originals and mutants) by name."""
+    path = workdir / module.replace("/", "_").removesuffix(".py") / "mutants" / module
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    return {node.name: "\n".join(lines[node.lineno - 1:node.end_lineno])
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def diff_of(mutant: str, sources: dict[str, str]) -> str:
+    """The changed lines of one mutant against its original function (as `mutmut show`
+    gives them, without starting mutmut once per mutant)."""
+    name = mutant.rsplit(".", 1)[-1]
+    original = sources.get(name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
+    if original is None or name not in sources:
+        return "(source not found)"
+    changed = difflib.unified_diff(original.splitlines()[1:], sources[name].splitlines()[1:],
+                                   lineterm="", n=0)
+    return "\n".join(line for line in changed
+                     if line[:1] in "-+" and not line.startswith(("---", "+++")))
 
 
 def table(results: list[ModuleResult]) -> str:
@@ -204,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{doing} {module} against {' '.join(MODULES[module])}", flush=True)
         result = mutate(module, MODULES[module], args.workdir, args.reuse)
         result.equivalent = {name for name in result.status_by_mutant if name in equivalents}
+        sources = mutant_sources(module, args.workdir) if result.survivors else {}
         for mutant in result.survivors:
-            print(f"\nsurvived: {mutant}\n{diff_of(module, mutant, args.workdir)}", flush=True)
+            print(f"\nsurvived: {mutant}\n{diff_of(mutant, sources)}", flush=True)
         prefix = module.removesuffix(".py").replace("/", ".") + "."
         stale = sorted(name for name in equivalents if name.startswith(prefix)
                        and result.status_by_mutant.get(name) in KILLED | {None})
