@@ -70,6 +70,7 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/detect/test_modes.py",
         "suites/unit/detect/test_smooth_curves.py",
         "suites/unit/detect/test_classify_mutation_gaps.py",
+        "suites/unit/detect/test_measured_noise.py",
     ],
     "harness/detect/modes.py": [
         "suites/unit/detect/test_modes.py",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from harness.detect.series import series_from_store
 from harness.records import Measurement, Run
 from harness.store import Store, StoreError
 from harness.store.store import _connect_args  # pylint: disable=protected-access
@@ -90,9 +91,11 @@ def test_a_config_with_values_json_does_not_know_reads_back_as_text(tmp_path):
     assert store.configs("r1") == {"t::a": {"data": str(tmp_path), "lr": 0.1}}
 
 
-def test_all_histories_order_runs_started_together_by_id(tmp_path):
+def test_series_order_runs_started_together_by_id(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     for run_id in ("r2", "r1", "r3"):
         store.begin_run(Run(run_id, T0))
         store.record([Measurement(run_id, "t::a", "m", 1.0, recorded_at=T0)])
-    assert [item.run_id for item in store.all_histories()] == ["r1", "r2", "r3"]
+    [series] = series_from_store(store)
+    assert [point.run_id for point in series.points] == ["r1", "r2", "r3"]
+    assert [point.run_index for point in series.points] == [0, 1, 2]
