@@ -77,3 +77,16 @@ def test_the_store_gives_detection_each_measurement_s_noise(tmp_path):
     assert [p.noise_rel for p in by_metric["train_ms"].points] == [pytest.approx(0.04 / CI_Z)]
     assert {p.noise_rel for p in by_metric[series.metric].points} == {None}
     store.close()
+
+
+@pytest.mark.parametrize("runs, measured, applies", [
+    (20, 10, True),   # half the runs is enough
+    (20, 9, False),   # fewer than half is not
+    (21, 10, True),   # half, rounded down
+    (4, 2, True),     # two runs at the least
+    (3, 1, False),
+])
+def test_the_floor_applies_from_half_the_runs_and_two_at_the_least(runs, measured, applies):
+    points = tuple(replace(p, noise_rel=0.05 if p.run_index < measured else None)
+                   for p in make_series(3, runs=runs).points)
+    assert (measured_floor(DetectorConfig(), points).relative_floor == 0.05) is applies

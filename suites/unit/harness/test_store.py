@@ -168,15 +168,20 @@ def test_valid_points_are_the_usable_measurements_with_only_sample_details(store
         Measurement("r1", "t.py::a", "top1", 0.5, "fraction", True,
                     details={"samples": "AQID", "rounds": 3}),
         Measurement("r1", "t.py::a", "ms", 12.0, "ms", False, details={"rounds": 7}),
+        Measurement("r1", "t.py::a", "train_ms", 9.0, "ms", False, details={"ci_rel": 0.02}),
         Measurement("r1", "t.py::b", "ms", None, "ms", False,
                     status=MeasurementStatus.INVALID),
+        Measurement("r1", "t.py::b", "unmeasured", None),  # no value, though not marked
         Measurement("r2", "t.py::b", "ms", 3.0, "ms", False),
+        Measurement("r2", "t.py::b", "count", 4.0),  # no unit
         Measurement("r2", "t.py::b", "loss", 2.0, status=MeasurementStatus.INVALID),
     ])
     points = sorted(store.valid_points())
     assert [tuple(point) for point in points] == [
         ("r1", "t.py::a", "ms", 12.0, "ms", False, None),
         ("r1", "t.py::a", "top1", 0.5, "fraction", True, '{"rounds": 3, "samples": "AQID"}'),
+        ("r1", "t.py::a", "train_ms", 9.0, "ms", False, '{"ci_rel": 0.02}'),
+        ("r2", "t.py::b", "count", 4.0, "", True, None),
         ("r2", "t.py::b", "ms", 3.0, "ms", False, None),
     ]
 
