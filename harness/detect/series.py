@@ -131,9 +131,3 @@ def _samples(encoded: object) -> bytes | None:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         return None
-
-
-def stored_samples(details: str | None) -> bytes | None:
-    """The packed per-sample correctness in a measurement's stored details JSON
-    (`details["samples"]`, base64), or None when it has none or it is unreadable."""
-    return stored_evidence(details)[0]

@@ -326,14 +326,19 @@ def test_an_environment_change_of_a_few_noises_has_a_finite_p_value():
                                        envs=["a"] * 20 + ["b"] * 20))
 
 
-def test_an_environment_change_compares_the_levels_next_to_it():
-    # the old environment ends at its second level, the new one starts at its first
-    values = ALTERNATING + [110.0, 111.0] * 10 + [130.0, 131.0] * 10 + [140.0, 141.0] * 10
-    verdicts = detect_series(series_of(values, envs=["a"] * 40 + ["b"] * 40))
+@pytest.mark.parametrize("side", [
+    10,  # twenty runs each side: the old environment ends at its second level
+    5,   # ten runs each side: the 20-run windows would reach the older levels
+])
+def test_an_environment_change_compares_the_levels_next_to_it(side):
+    values = (ALTERNATING + [110.0, 111.0] * side + [130.0, 131.0] * side
+              + [140.0, 141.0] * 10)
+    change = 20 + 2 * side
+    verdicts = detect_series(series_of(values, envs=["a"] * change + ["b"] * change))
     assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == [
         (VerdictKind.REGRESSION, 20, 100.5, 110.5),
-        (VerdictKind.ENVIRONMENT_CHANGE, 40, 110.5, 130.5),
-        (VerdictKind.REGRESSION, 60, 130.5, 140.5)]
+        (VerdictKind.ENVIRONMENT_CHANGE, change, 110.5, 130.5),
+        (VerdictKind.REGRESSION, change + 2 * side, 130.5, 140.5)]
 
 
 def test_a_shift_the_paired_test_does_not_support_is_dropped_an_outlier_is_kept():
@@ -441,16 +446,6 @@ def test_smooth_steps_are_the_first_differences_of_a_curve_only():
     assert smooth_steps(small) is not None
     growth = [100.0 * 1.05 ** run for run in range(40)]  # steps far from their median
     assert smooth_steps(growth) is not None
-
-
-def test_an_environment_change_between_short_levels_compares_those_levels_only():
-    # ten runs each side of the change: the 20-run windows would reach the older levels
-    values = ALTERNATING + [110.0, 111.0] * 5 + [130.0, 131.0] * 5 + [140.0, 141.0] * 10
-    verdicts = detect_series(series_of(values, envs=["a"] * 30 + ["b"] * 30))
-    assert [(v.kind, v.run_index, v.baseline, v.value) for v in verdicts] == [
-        (VerdictKind.REGRESSION, 20, 100.5, 110.5),
-        (VerdictKind.ENVIRONMENT_CHANGE, 30, 110.5, 130.5),
-        (VerdictKind.REGRESSION, 40, 130.5, 140.5)]
 
 
 def test_an_environment_change_takes_the_old_noise_at_the_old_level_when_it_is_larger():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from harness.detect import detect_all, series_from_store
-from harness.detect.series import stored_samples
+from harness.detect.series import stored_evidence
 from harness.records import (
     Environment,
     GitInfo,
@@ -74,5 +74,5 @@ def test_store_histories_give_commit_and_environment_verdicts(tmp_path) -> None:
     ('["samples"]', None),
     ('{"samples": ', None),
 ])
-def test_stored_samples_reads_only_well_formed_correctness(details, expected):
-    assert stored_samples(details) == expected
+def test_stored_evidence_reads_only_well_formed_correctness(details, expected):
+    assert stored_evidence(details)[0] == expected
