@@ -7,6 +7,8 @@ Writes are idempotent: a measurement is keyed by (run, test, metric) and a publi
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +33,7 @@ from harness.store import migrate, schema, verdict_rows
 from harness.settings import BY_NAME, resolve
 from harness.store.locate import redact, to_url
 
+_WAL_RETRY_S = 0.02  # between tries to switch a locked file to WAL
 DEFAULT_TIMEOUT_S = float(BY_NAME["store_timeout"].default)  # type: ignore[arg-type]
 
 
@@ -45,6 +48,24 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
+def _switch_to_wal(cursor, timeout_s: float) -> None:
+    """Put the file in WAL mode, waiting up to `timeout_s` for other processes' locks.
+
+    SQLite answers this pragma "database is locked" at once, without its busy wait, while
+    another connection writes to a file still in rollback mode (several processes opening a
+    brand-new store at the same moment), so the wait is done here.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_WAL_RETRY_S)
+
+
 def _sqlite_pragmas(timeout_s: float):
     """WAL lets readers and one writer overlap; busy_timeout makes writers wait, not fail.
 
@@ -53,9 +74,9 @@ def _sqlite_pragmas(timeout_s: float):
     """
     def on_connect(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+        _switch_to_wal(cursor, timeout_s)
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
         dbapi_connection.isolation_level = None
