@@ -7,7 +7,11 @@ series' noise, so one setting fits a 0.1 % accuracy and a 5 % timing series.
 
 Each level of the binary segmentation costs O(n) (prefix sums, vectorised): the best single
 split is scanned exhaustively, a "bump" (a stretch that left the level and came back) only
-between the extremes of the segment's cumulative sum, where its ends must lie.
+between the extremes of the segment's cumulative sum, where its ends must lie. Where neither
+shows, shifts that cancel over the whole segment (up, down, up again) are looked for in
+seeded intervals (Kovacs et al., "Seeded binary segmentation", 2023): halves, quarters, ...
+of the segment, overlapping by half (the last one ending with the segment), each with its
+own best split.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ METHODS = ("binseg", "pelt")
 Accept = Callable[[list[int], int, int, int], bool]
 
 BUMP_CANDIDATES = 6  # extremes of the cumulative sum tried as each end of a bump
+SEEDED_MIN_LENGTH = 8  # the shortest seeded interval
 
 
 def penalty(sigma: float, n_points: int, beta: float) -> float:
@@ -31,7 +36,7 @@ def penalty(sigma: float, n_points: int, beta: float) -> float:
 def find_change_points(  # pylint: disable=too-many-arguments  # engine knobs, all optional
         values: Sequence[float], pen: float, method: str = "binseg", min_size: int = 2,
         accept: Accept | None = None, allowed: Sequence[bool] | None = None,
-        prefix: Prefix | None = None,
+        prefix: Prefix | None = None, min_gain: float | None = None,
 ) -> list[int]:
     """Indices where a new level starts (each in 1..n-1), ascending.
 
@@ -39,13 +44,15 @@ def find_change_points(  # pylint: disable=too-many-arguments  # engine knobs, a
     more than `pen` when no test is given; `pelt` minimises cost + pen * changes exactly.
     `allowed[i]` False forbids a change starting at i (binseg only; e.g. between two runs of
     one commit, which cannot hold a change of the code). `prefix` reuses prefix sums.
+    `min_gain`: seeded-interval splits that lower the squared error less are not offered to
+    `accept` (default `pen`; a test of z standard errors needs a gain of z^2 sigma^2).
     """
     if len(values) < 2 * min_size:
         return []
     if method == "binseg":
         prefix = prefix or Prefix(values)
         return binary_segmentation(values, accept or _gain_above(prefix, pen), min_size,
-                                   allowed, prefix)
+                                   allowed, prefix, pen if min_gain is None else min_gain)
     if method == "pelt":
         found = pelt(values, pen, min_size)
         return [index for index in found if allowed is None or allowed[index]]
@@ -186,12 +193,56 @@ def _accepted_bump(prefix: Prefix, found: list[int], bounds: tuple[int, int], mi
     return []
 
 
-def binary_segmentation(  # pylint: disable=too-many-locals  # the greedy loop's state
+def seeded_splits(prefix: Prefix, bounds: tuple[int, int], min_size: int, mask=None,
+                  min_gain: float = 0.0) -> list[tuple[float, int, int, int]]:
+    """(gain, interval start, split, interval end) of the best split in each seeded interval
+    of values[start:end] whose gain is above `min_gain`, largest gain first. The intervals
+    are the segment's halves, quarters, ... (down to `SEEDED_MIN_LENGTH` runs), each scale
+    overlapping by half an interval and its last interval ending with the segment."""
+    found: list[tuple[float, int, int, int]] = []
+    length = (bounds[1] - bounds[0]) // 2
+    while length >= max(SEEDED_MIN_LENGTH, 2 * min_size):
+        found.extend(item for item in _best_in_intervals(prefix, bounds, length, min_size, mask)
+                     if item[0] > min_gain)
+        length //= 2
+    return sorted(found, reverse=True)
+
+
+def _best_in_intervals(prefix: Prefix, bounds: tuple[int, int], length: int, min_size: int,
+                       mask) -> list[tuple[float, int, int, int]]:
+    """The best split of every seeded interval of one `length`, in one numpy step."""
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    start, end = bounds
+    firsts = numpy.unique(numpy.append(  # the last interval ends with the segment
+        numpy.arange(start, end - length + 1, max(1, length // 2)), end - length))[:, None]
+    splits = firsts + numpy.arange(min_size, length - min_size + 1)[None, :]
+    gains = prefix.cost(firsts, firsts + length) - prefix.cost(firsts, splits) \
+        - prefix.cost(splits, firsts + length)
+    if mask is not None:
+        gains = numpy.where(mask[splits], gains, -numpy.inf)
+    best = numpy.argmax(gains, axis=1)
+    return [(float(gains[row, best[row]]), int(firsts[row, 0]), int(splits[row, best[row]]),
+             int(firsts[row, 0]) + length) for row in range(len(firsts))
+            if numpy.isfinite(gains[row, best[row]])]
+
+
+def _accepted_seeded(prefix: Prefix, found: list[int], bounds: tuple[int, int],
+                     min_size: int, accept: Accept, mask, min_gain: float) -> list[int]:
+    """The strongest seeded-interval split that `accept` takes within its interval."""
+    for _gain, first, split, last in seeded_splits(prefix, bounds, min_size, mask, min_gain):
+        if accept(sorted([*found, split]), first, split, last):
+            return [split]
+    return []
+
+
+def binary_segmentation(  # pylint: disable=too-many-arguments,too-many-locals  # loop state
         values: Sequence[float], accept: Accept, min_size: int = 2,
-                        allowed: Sequence[bool] | None = None,
-                        prefix: Prefix | None = None) -> list[int]:
+        allowed: Sequence[bool] | None = None, prefix: Prefix | None = None,
+        min_gain: float = 0.0) -> list[int]:
     """Greedy top-down segmentation: take the split that lowers the squared error most over
-    all current segments, as long as `accept(points_with_it, start, split, end)` agrees."""
+    all current segments, as long as `accept(points_with_it, start, split, end)` agrees;
+    where it does not, a bump, then the seeded intervals (splits gaining over `min_gain`)."""
     import numpy  # pylint: disable=import-outside-toplevel
 
     prefix = prefix or Prefix(values)
@@ -204,7 +255,8 @@ def binary_segmentation(  # pylint: disable=too-many-locals  # the greedy loop's
         if split is not None and accept(sorted([*found, split]), start, split, end):
             new = [split]
         else:
-            new = _accepted_bump(prefix, found, (start, end), min_size, accept, mask)
+            new = _accepted_bump(prefix, found, (start, end), min_size, accept, mask) or \
+                _accepted_seeded(prefix, found, (start, end), min_size, accept, mask, min_gain)
         found.extend(new)
         bounds = [start, *new, end]
         for part in zip(bounds, bounds[1:]) if new else ():

@@ -34,9 +34,11 @@ from harness.records import Verdict, VerdictKind
 
 _ROUNDS = 4  # noise re-estimations at most
 _PERSISTENT = 0.5  # residual autocorrelation from which the noise is streaky
+_WHITE_STEPS = -0.35  # lag-1 correlation of first differences below which noise is white
 _LOG_SPAN = 2.0  # positive values spanning more than this factor are analysed as logs
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
 _MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
+_MAD_TO_SD = 1.0 / 0.6744897501960817  # a normal sample's MAD to its standard deviation
 _SMOOTH = 0.3  # lag-1 correlation of first differences from which a series is a smooth curve
 _LOCAL = 10  # steps each side that give a smooth curve's local slope
 _JUMP = 4.0  # robust spreads of the local steps by which a jump must stand out
@@ -172,6 +174,7 @@ class _Judge:
         self.values, self.config = values, config
         self.prefix = prefix or Prefix(values)
         self.smooth = smooth_steps(values)
+        self.white = white_steps(values)
 
     def significant(self, bounds: tuple[int, int, int], sigma: float,
                     trend_guard: bool = True, structural: bool = False) -> bool:
@@ -197,24 +200,34 @@ class _Judge:
 
     def _trend(self, split: int, sigma: float) -> bool:
         """Whether a line fits the runs around `split` about as well as a step does, and
-        leaves only noise (a staircase of steps is fitted badly by both)."""
+        leaves only noise (a staircase of steps is fitted badly by both). On a level with
+        white noise (`white_steps`) the step may have a neighbour in the window: a line must
+        also fit about as well as the two steps do (less the second's penalty), or it is a
+        staircase, not a trend."""
         width = self.config.trend_window
         low, high = max(0, split - width), min(len(self.values), split + width)
         if high - low < 6 or split - low < 3 or high - split < 3:
             return False
         step = float(self.prefix.cost(low, split) + self.prefix.cost(split, high))
         line = self.prefix.line_cost(low, high)
-        variance = sigma * sigma
-        return (line - step < self.config.trend_margin * variance
-                and line < 2.0 * (high - low - 2) * variance)  # the line leaves only noise
+        margin = self.config.trend_margin * sigma * sigma
+        if line - step >= margin or line >= 2.0 * (high - low - 2) * sigma * sigma:
+            return False  # the step fits better, or the line leaves more than noise
+        if not self.white:
+            return True
+        # the second step is one more change point: it must gain its penalty as well
+        second = max(best_split(self.prefix, low, split, 2)[0],
+                     best_split(self.prefix, split, high, 2)[0])
+        return line - (step - second) < margin + penalty(sigma, high - low, self.config.beta)
 
     def z_score(self, start: int, split: int, end: int, sigma: float) -> float:
         """The shift at `split` in standard errors."""
         return _shift_z(self.prefix.mean(start, split), self.prefix.mean(split, end),
                         (split - start, end - split), sigma)
 
-    def prune(self, points: list[int], sigma: float) -> list[int]:
-        """Drop change points that fail the size or significance test, weakest first."""
+    def prune(self, points: list[int], sigma: float, structural: bool = False) -> list[int]:
+        """Drop change points that fail the size or significance test, weakest first
+        (`structural`: the significance test alone, as during the search)."""
         points = list(points)
         while points:
             bounds = [0, *points, len(self.values)]
@@ -222,22 +235,30 @@ class _Judge:
             for number, split in enumerate(points):
                 triple = (bounds[number], split, bounds[number + 2])
                 z_score = self.z_score(*triple, sigma)
-                if not self.significant(triple, sigma) and z_score < weakest_z:
+                if not self.significant(triple, sigma, structural=structural) \
+                        and z_score < weakest_z:
                     weakest, weakest_z = split, z_score
             if weakest is None:
                 break
             points.remove(weakest)
         return points
 
-    def search(self, sigma: float, allowed: list[bool] | None) -> list[int]:
-        """Significant shifts, found by the configured engine and pruned."""
+    def search(self, sigma: float, allowed: list[bool] | None) -> tuple[list[int], list[int]]:
+        """Shifts found by the configured engine: (every split that is significant against
+        its final neighbours, the ones among them also big enough to report). The first,
+        finer segmentation is the one the noise is estimated from: a real shift just under
+        the minimum change left in would inflate it."""
         def accept(_trial: list[int], start: int, split: int, end: int) -> bool:
             return self.significant((start, split, end), sigma, structural=True)
 
         pen = penalty(sigma, len(self.values), self.config.beta)
+        # shifts that cancel out are looked for in seeded intervals only on a level with white
+        # noise: on a wandering series every short stretch has a "shift"
+        seeded = (self.config.min_z * sigma) ** 2 if self.white else math.inf
         points = find_change_points(self.values, pen, self.config.method, accept=accept,
-                                    allowed=allowed, prefix=self.prefix)
-        return self.prune(points, sigma)
+                                    allowed=allowed, prefix=self.prefix, min_gain=seeded)
+        fine = self.prune(points, sigma, structural=True)
+        return fine, self.prune(fine, sigma)
 
 
 def smooth_steps(values: list[float]):
@@ -332,12 +353,25 @@ def _pooled(prefix: Prefix, points: list[int], count: int) -> float:
     return math.sqrt(max(squares, 0.0) / freedom)
 
 
+def _first_run_spared(first: float, levels: tuple[float, float], sigma: float,
+                      undone: bool) -> bool:
+    """Whether a commit's first run sits at the old level of `levels` (old, where its reruns
+    moved): within 2 noise of it and 3 noise from the new one, or only nearer the old one
+    when the next commit brings the level back (`undone`)."""
+    old, moved = levels
+    if abs(first - old) >= 2.0 * sigma:
+        return False
+    return abs(first - moved) > abs(first - old) if undone else abs(first - moved) >= 3 * sigma
+
+
 def _drifted_groups(clean: list[float], shifts: list[int], starts: list[int], sigma: float,
                     analysis: Analysis) -> list[int]:
     """Shifts at the start of a replicated commit whose first run still sits at the old
     level (within 2 noise) and far (3 noise) from the level its own reruns moved to: the
     machine changed during the reruns, not the code. Each becomes a drift, and so does the
-    shift back where the next commit ends that stretch."""
+    shift back where the next commit ends that stretch. Where the level comes back with the
+    next commit, a first run nearer the old level than the new one is enough: a change of
+    the code would not have spared the first run and undone itself with the next commit."""
     if not shifts or len(starts) >= len(clean) - 1:
         return shifts
     ends = dict(zip([0, *starts], [*starts, len(clean)]))
@@ -348,16 +382,37 @@ def _drifted_groups(clean: list[float], shifts: list[int], starts: list[int], si
         if end - split < 2 or split in drop:
             continue
         old = mean(clean[bounds[number]:split])
-        moved = mean(clean[split + 1:end])
         first = clean[split]
-        if abs(first - old) < 2.0 * sigma and abs(first - moved) >= 3.0 * sigma:
+        undone = bounds[number + 2] == end
+        if _first_run_spared(first, (old, mean(clean[split + 1:end])), sigma, undone):
             drop.add(split)
             analysis.drifts.append((analysis.kept[split], analysis.kept[split + 1],
                                     analysis.kept[end - 1] + 1))
-            if bounds[number + 2] == end:
+            if undone:
                 drop.add(end)
     analysis.drifts.sort()
     return [split for split in shifts if split not in drop]
+
+
+def white_steps(values: Sequence[float]) -> bool:
+    """Whether neighbouring first differences anticorrelate as white noise's do (-0.5; below
+    `_WHITE_STEPS`; differences beyond 3 robust spreads, the shifts, are left out): a level
+    with noise and shifts, where a wandering level, a trend's curvature or a clock's long
+    streaks bring the correlation near zero."""
+    import numpy  # pylint: disable=import-outside-toplevel
+
+    steps = numpy.diff(numpy.asarray(values, dtype=float))
+    if len(steps) < 2:
+        return False
+    centre = float(numpy.median(steps))
+    spread = float(numpy.median(numpy.abs(steps - centre))) * _MAD_TO_SD
+    if spread <= 0.0:
+        return False
+    steps = steps - centre
+    usual = numpy.abs(steps) <= 3.0 * spread
+    steps = numpy.where(usual, steps, 0.0)
+    return float(numpy.dot(steps[1:], steps[:-1])) / float(numpy.dot(steps, steps)) \
+        < _WHITE_STEPS
 
 
 def _persistence(clean: list[float], shifts: list[int]) -> float:
@@ -366,9 +421,12 @@ def _persistence(clean: list[float], shifts: list[int]) -> float:
     sampling error 2 / sqrt(n)), when r is at least `_PERSISTENT`. A streaky (Markov) bimodal
     clock that declocking left, or a wandering level, has r near 1, and a difference of two
     means is then far less certain than white noise says. Below that, the streaks are more
-    likely shifts not found yet, which an inflated noise would hide with the found ones."""
+    likely shifts not found yet, which an inflated noise would hide with the found ones.
+    Nor is the noise streaky where the first differences are white (`white_steps`)."""
     import numpy  # pylint: disable=import-outside-toplevel
 
+    if white_steps(clean):
+        return 1.0
     values = numpy.asarray(clean, dtype=float)
     bounds = [0, *shifts, len(values)]
     residuals = numpy.concatenate([values[start:end] - values[start:end].mean()
@@ -461,10 +519,10 @@ def analyse(  # pylint: disable=too-many-locals,too-many-statements  # the stage
         for index in [0, *starts]:
             allowed[index] = True
     judge = _Judge(clean, config)
-    sigma, shifts = max(sigma0, floor), []
+    sigma, shifts = max(sigma0, floor), list[int]()
     for _round in range(_ROUNDS):
-        shifts = judge.search(sigma, allowed)
-        updated = _settled_sigma(judge.prefix, clean, shifts, (sigma0, floor))
+        fine, shifts = judge.search(sigma, allowed)
+        updated = _settled_sigma(judge.prefix, clean, fine, (sigma0, floor))
         if extra_squares:
             updated = math.sqrt(updated * updated + extra_squares / max(len(clean) - 1, 1))
         if abs(updated - sigma) <= 0.03 * sigma:

@@ -1,0 +1,94 @@
+"""Shifts that a split of the whole segment cannot see: seeded intervals, staircases that
+are not trends, white noise against wandering levels, and reruns that come back with the
+next commit."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from harness.detect import Point, Series, detect_series
+from harness.detect.changepoints import Prefix, binary_segmentation, seeded_splits
+from harness.detect.classify import shift_indices, white_steps
+from harness.records import VerdictKind
+
+BUMP = [0.0] * 30 + [3.0] * 10 + [0.0] * 30
+SHIFTS = (VerdictKind.REGRESSION, VerdictKind.IMPROVEMENT)
+
+
+def noisy(steps: dict[int, float], count: int, sigma: float, seed: int) -> list[float]:
+    """A level of 100 with white noise and the given steps (run -> change of level)."""
+    rng = random.Random(seed)
+    level, values = 100.0, []
+    for run in range(count):
+        level += steps.get(run, 0.0)
+        values.append(level + rng.gauss(0.0, sigma))
+    return values
+
+
+def test_seeded_intervals_are_halves_quarters_and_on_overlapping_by_half():
+    found = seeded_splits(Prefix(BUMP), (0, 70), 2)
+    intervals = {(first, last) for _gain, first, _split, last in found}
+    # halves (35 runs) start every 17 runs, and the last one ends with the segment
+    assert {(0, 35), (17, 52), (34, 69), (35, 70)} <= intervals
+    assert all(last - first in (35, 17, 8) for first, last in intervals)
+    assert [gain for gain, *_ in found] == sorted((gain for gain, *_ in found), reverse=True)
+    assert all(split in (30, 40) for _gain, _first, split, _last in found[:4])
+    # a floor on the gain keeps only the strongest
+    strongest = seeded_splits(Prefix(BUMP), (0, 70), 2, min_gain=40.0)
+    assert strongest == [found[0]] and found[0][0] > 40.0
+    assert seeded_splits(Prefix(BUMP), (0, 70), 2, min_gain=math.inf) == []
+
+
+def test_a_shift_seen_only_within_a_short_stretch_is_found_in_a_seeded_interval():
+    def local(_trial, start, _split, end):  # the test takes no question about > 35 runs
+        return end - start <= 35
+
+    assert binary_segmentation(BUMP, local) == [30, 40]
+    assert binary_segmentation(BUMP, local, min_gain=math.inf) == []
+
+
+def test_white_noise_with_shifts_has_white_steps_and_a_wandering_level_has_not():
+    rng = random.Random(7)
+    walk = [0.0]
+    for _ in range(199):
+        walk.append(walk[-1] + rng.gauss(0.0, 1.0))
+    assert not white_steps(walk)
+    assert white_steps(noisy({40: 8.0, 90: -6.0, 150: 9.0}, 200, 1.0, seed=1))
+    assert not white_steps([1.0, 2.0]) and not white_steps([5.0] * 20)
+
+
+def test_every_step_of_a_rising_staircase_is_found_not_taken_for_a_trend():
+    steps = {37: 6.0, 48: 25.0, 73: 21.0, 84: 19.0, 111: 13.0, 125: -32.0}
+    hits = []
+    for seed in range(10):
+        found = shift_indices(noisy(steps, 140, 4.0, seed))
+        hits.append(sum(any(abs(point - place) <= 1 for point in found)
+                        for place in (48, 73, 84, 125)))
+    assert sum(hits) >= 38  # the four steps of 5 noise or more, in (nearly) every history
+
+
+def test_shifts_that_cancel_out_over_the_history_are_each_found_in_most_histories():
+    steps = {18: -3.5, 61: 7.0, 81: -3.0, 90: 5.0, 109: -5.5}
+    complete = 0
+    for seed in range(20):
+        found = shift_indices(noisy(steps, 150, 1.0, seed))
+        complete += all(any(abs(point - place) <= 1 for point in found) for place in steps)
+    assert complete >= 17
+
+
+def test_reruns_that_end_with_their_commit_are_drift_even_when_the_move_is_small():
+    rng = random.Random(11)
+    values = [100.0 + rng.gauss(0.0, 2.0) for _ in range(60)]
+    commits = [f"c{run}" for run in range(60)]
+    # commit c60: its first run as before, its four reruns 9 % up (4.5 noise), then c61 on
+    values += [100.0 + rng.gauss(0.0, 2.0)] + [109.0 + rng.gauss(0.0, 2.0) for _ in range(4)]
+    commits += ["c60"] * 5
+    values += [100.0 + rng.gauss(0.0, 2.0) for _ in range(30)]
+    commits += [f"c{run}" for run in range(61, 91)]
+    points = tuple(Point(index, f"run{index}", commit, "e", value)
+                   for index, (commit, value) in enumerate(zip(commits, values)))
+    verdicts = detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
+    assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
+    drift = [verdict for verdict in verdicts if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT]
+    assert [verdict.runs for verdict in drift] == [tuple(f"run{index}" for index in range(60, 65))]
