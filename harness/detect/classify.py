@@ -27,7 +27,14 @@ from harness.detect.changepoints import Prefix, best_split, find_change_points, 
 from harness.detect.config import DetectorConfig
 from harness.detect.mcnemar import runs_p_value
 from harness.detect.modes import declocked
-from harness.detect.noise import mean, noise_floor, normal_two_sided_p, robust_sigma
+from harness.detect.noise import (
+    MAD_TO_SD,
+    MAD_TO_SIGMA,
+    mean,
+    noise_floor,
+    normal_two_sided_p,
+    robust_sigma,
+)
 from harness.detect.repro import repro_recipe
 from harness.detect.series import Point, Series
 from harness.records import Verdict, VerdictKind
@@ -37,8 +44,6 @@ _PERSISTENT = 0.5  # residual autocorrelation from which the noise is streaky
 _WHITE_STEPS = -0.35  # lag-1 correlation of first differences below which noise is white
 _LOG_SPAN = 2.0  # positive values spanning more than this factor are analysed as logs
 _OUTLIER_SHARE = 0.05  # more "outliers" than this are the noise itself
-_MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
-_MAD_TO_SD = 1.0 / 0.6744897501960817  # a normal sample's MAD to its standard deviation
 _SMOOTH = 0.3  # lag-1 correlation of first differences from which a series is a smooth curve
 _LOCAL = 10  # steps each side that give a smooth curve's local slope
 _JUMP = 4.0  # robust spreads of the local steps by which a jump must stand out
@@ -405,7 +410,7 @@ def white_steps(values: Sequence[float]) -> bool:
     if len(steps) < 2:
         return False
     centre = float(numpy.median(steps))
-    spread = float(numpy.median(numpy.abs(steps - centre))) * _MAD_TO_SD
+    spread = float(numpy.median(numpy.abs(steps - centre))) * MAD_TO_SD
     if spread <= 0.0:
         return False
     steps = steps - centre
@@ -457,7 +462,7 @@ def _settled_sigma(prefix: Prefix, clean: list[float], shifts: list[int],
     diffs = numpy.diff(numpy.asarray(clean, dtype=float))
     if shifts:
         diffs = numpy.delete(diffs, numpy.asarray(shifts) - 1)
-    within = float(numpy.median(numpy.abs(diffs - numpy.median(diffs)))) * _MAD_TO_SIGMA \
+    within = float(numpy.median(numpy.abs(diffs - numpy.median(diffs)))) * MAD_TO_SIGMA \
         if len(diffs) else 0.0
     settled = max(min(pooled, first), 0.85 * within, floor)
     if settled > 2.0 * floor:

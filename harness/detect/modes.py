@@ -16,10 +16,10 @@ steps are the signal.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-_MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))  # of first differences
+from harness.detect.noise import MAD_TO_SIGMA
+
 _JUMP_SIGMAS = 6.0  # a first difference this many within-mode noises is a jump
 _MIN_JUMPS = 8  # fewer jumps are steps or spikes, not a clock
 _SHARE = 0.75  # of the jumps that must alternate in sign and be of one size
@@ -53,7 +53,7 @@ def _clock_jumps(array, floor: float):
     import numpy  # pylint: disable=import-outside-toplevel
 
     steps = numpy.diff(array)
-    fine = float(numpy.median(numpy.abs(steps - numpy.median(steps)))) * _MAD_TO_SIGMA
+    fine = float(numpy.median(numpy.abs(steps - numpy.median(steps)))) * MAD_TO_SIGMA
     if fine <= _DISTINCT_NOISE * floor:
         return None
     jumps = numpy.flatnonzero(numpy.abs(steps) > _JUMP_SIGMAS * fine)

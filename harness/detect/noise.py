@@ -7,7 +7,8 @@ import statistics
 from collections.abc import Sequence
 
 # MAD of a normal sample is 0.6745 sigma; a difference of two values has sigma * sqrt(2).
-_MAD_TO_SIGMA = 1.0 / (0.6744897501960817 * math.sqrt(2.0))
+MAD_TO_SD = 1.0 / 0.6744897501960817  # a normal sample's MAD to its standard deviation
+MAD_TO_SIGMA = MAD_TO_SD / math.sqrt(2.0)  # the MAD of first differences to the noise's
 # The largest tenth of |differences| is dropped (steps and spikes); the RMS of the rest of a
 # normal sample is 0.789 of its standard deviation (normal truncated at +-1.645).
 _TRIM = 0.10
@@ -39,7 +40,7 @@ def robust_sigma(values: Sequence[float], relative_floor: float = 1e-4) -> float
     if len(values) < 3:
         return floor
     signed = numpy.diff(numpy.asarray(values, dtype=float))
-    mad = float(numpy.median(numpy.abs(signed - numpy.median(signed)))) * _MAD_TO_SIGMA
+    mad = float(numpy.median(numpy.abs(signed - numpy.median(signed)))) * MAD_TO_SIGMA
     diffs = numpy.sort(numpy.abs(signed))
     keep = diffs[:len(diffs) - max(1, math.ceil(_TRIM * len(diffs)))] if len(diffs) > 1 else diffs
     trimmed = math.sqrt(float(numpy.mean(keep * keep)) / 2.0) / _TRIMMED_RMS
@@ -78,4 +79,4 @@ def residual_sigma(values: Sequence[float], change_points: Sequence[int]) -> flo
     for start, end in zip(bounds, bounds[1:]):
         centre = statistics.median(values[start:end])
         residuals.extend(abs(value - centre) for value in values[start:end])
-    return statistics.median(residuals) / 0.6744897501960817 if residuals else 0.0
+    return statistics.median(residuals) * MAD_TO_SD if residuals else 0.0

@@ -38,6 +38,7 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/harness/test_store.py",
         "suites/unit/harness/test_store_mutation_gaps.py",
         "suites/unit/harness/test_store_timeouts_mutation_gaps.py",
+        "suites/unit/harness/test_store_wal_switch.py",
         "suites/unit/detect/test_store_history.py",
     ],
     "harness/plugin/recorder.py": [
@@ -59,6 +60,7 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/detect/test_detect_mutation_gaps.py",
         "suites/unit/detect/test_detect_quality.py",
         "suites/unit/detect/test_changepoints_mutation_gaps.py",
+        "suites/unit/detect/test_seeded_intervals.py",
     ],
     "harness/detect/classify.py": [
         "suites/unit/detect/test_detector.py",
@@ -71,6 +73,7 @@ MODULES: dict[str, list[str]] = {
         "suites/unit/detect/test_smooth_curves.py",
         "suites/unit/detect/test_classify_mutation_gaps.py",
         "suites/unit/detect/test_measured_noise.py",
+        "suites/unit/detect/test_seeded_intervals.py",
     ],
     "harness/detect/modes.py": [
         "suites/unit/detect/test_modes.py",
