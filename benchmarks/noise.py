@@ -2,10 +2,12 @@
 
     python benchmarks/noise.py [--repeats 10] [--batch 32] [--load-procs N] [--budget 2]
                                [--methods harness,harness-20,benchmark,timer] [--skip-load]
-                               [--device cuda]
+                               [--device cuda] [--same-model]
 
 The same ResNet training step and eval step (the CPU integration profile's model, a synthetic
-Fashion-MNIST-shaped batch) are measured `--repeats` times each, first as the machine is, then
+Fashion-MNIST-shaped batch) are measured `--repeats` times each, each time on a fresh model
+with the same seed, as each night starts one (`--same-model` trains one on through the
+repeats: its weights, and with them the step time, drift), first as the machine is, then
 under a competing CPU load this script starts (`--load-procs` busy-looping processes, default
 one per core) and stops, with
 - harness: the `speed` fixture's code path (SpeedMeter, rounds="auto", one torch thread);
@@ -61,12 +63,15 @@ BENCHMARK_TEST = textwrap.dedent("""
     import torch
     if int(os.environ["NOISE_THREADS"]):
         torch.set_num_threads(int(os.environ["NOISE_THREADS"]))
-    STEP = workload(os.environ["NOISE_STEP"], int(os.environ["NOISE_BATCH"]),
-                    os.environ["NOISE_DEVICE"], synchronise=True)
+    def make_step():
+        return workload(os.environ["NOISE_STEP"], int(os.environ["NOISE_BATCH"]),
+                        os.environ["NOISE_DEVICE"], synchronise=True)
+
+    STEP = None if int(os.environ["NOISE_FRESH"]) else make_step()
 
     @pytest.mark.parametrize("repeat", range(int(os.environ["NOISE_REPEATS"])))
     def test_step(benchmark, repeat):
-        benchmark(STEP)
+        benchmark(STEP or make_step())
 """)
 
 
@@ -97,6 +102,7 @@ def resnet_step(step: str, batch: int, device) -> Callable[[], object]:
     from suites.integration.profiles import CPU
 
     profile = CPU.archs["resnet"]
+    torch.manual_seed(0)  # the same initial weights on every call
     generator = torch.Generator().manual_seed(0)
     images = torch.randn(batch, 1, 28, 28, generator=generator).to(device)
     labels = torch.randint(0, 10, (batch,), generator=generator).to(device)
@@ -143,7 +149,8 @@ def benchmark_medians(step: str, args: argparse.Namespace) -> list[float]:
         report = Path(folder) / "benchmark.json"
         env = {**os.environ, "NOISE_ROOT": str(ROOT), "NOISE_STEP": step,
                "NOISE_BATCH": str(args.batch), "NOISE_REPEATS": str(args.repeats),
-               "NOISE_DEVICE": args.device, "NOISE_THREADS": str(args.benchmark_threads)}
+               "NOISE_DEVICE": args.device, "NOISE_THREADS": str(args.benchmark_threads),
+               "NOISE_FRESH": str(int(not args.same_model))}
         subprocess.run(
             [sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider",
              "-p", "no:harness", "--rootdir", folder, f"--benchmark-json={report}"],
@@ -167,14 +174,17 @@ def competing_load(processes: int) -> Iterator[None]:
             worker.wait()
 
 
-def measure_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object]],
-                  ) -> dict[tuple[str, str], list[float]]:
-    """Medians per (step, method) for `args.repeats` repeats; harness and timer interleaved."""
+def measure_phase(args: argparse.Namespace) -> dict[tuple[str, str], list[float]]:
+    """Medians per (step, method) for `args.repeats` repeats; harness and timer interleaved.
+    Each repeat times a fresh model (the same seed), as each night does, unless
+    `--same-model`: then one model trains on through the repeats and its step time drifts."""
     medians: dict[tuple[str, str], list[float]] = {}
-    for step, fn in steps.items():
+    for step in STEPS:
+        kept = workload(step, args.batch, args.device) if args.same_model else None
         for _ in range(args.repeats):
             if "harness" in args.methods:
-                figures = harness_figures(fn, args, "auto")
+                figures = harness_figures(kept or workload(step, args.batch, args.device),
+                                          args, "auto")
                 for key, method in (("wall", "harness"), ("cpu", "harness cpu"),
                                     ("min", "harness min")):
                     medians.setdefault((step, method), []).append(figures[key])
@@ -182,10 +192,12 @@ def measure_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object
                 counts[0] += figures["rounds"] / args.repeats
                 counts[1] += figures["oversubscribed"]
             if "harness-20" in args.methods:
-                figures = harness_figures(fn, args, 20)
+                figures = harness_figures(kept or workload(step, args.batch, args.device),
+                                          args, 20)
                 medians.setdefault((step, "harness-20"), []).append(figures["wall"])
             if "timer" in args.methods:
-                medians.setdefault((step, "timer"), []).append(timer_median(fn))
+                medians.setdefault((step, "timer"), []).append(
+                    timer_median(kept or workload(step, args.batch, args.device)))
         if "benchmark" in args.methods:
             medians[(step, "benchmark")] = benchmark_medians(step, args)
     return medians
@@ -210,6 +222,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-procs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--same-model", action="store_true",
+                        help="one model trained on through all repeats (its step time drifts "
+                        "as the weights change), instead of a fresh seeded one per repeat")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU runner")
     parser.add_argument("--benchmark-threads", type=int, default=1,
                         help="torch threads of the pytest-benchmark runs (0: torch's default, "
@@ -222,16 +237,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object]], loaded: bool,
+def run_phase(args: argparse.Namespace, loaded: bool,
               ) -> tuple[dict[tuple[str, str], list[float]], str]:
     """One phase's medians, and the machine's busy share and load average during it."""
     monitor = LoadMonitor()
     monitor.start()
     if loaded:
         with competing_load(args.load_procs):
-            medians = measure_phase(args, steps)
+            medians = measure_phase(args)
     else:
-        medians = measure_phase(args, steps)
+        medians = measure_phase(args)
     machine = monitor.stop()
     busy = f"{machine.busy:.0%}, load {machine.loadavg_1m}" if machine.busy is not None else "?"
     return medians, busy
@@ -240,7 +255,6 @@ def run_phase(args: argparse.Namespace, steps: dict[str, Callable[[], object]], 
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the table."""
     args = parse_args(argv)
-    steps = {step: workload(step, args.batch, args.device) for step in STEPS}
     phases = [("as is", False)] + ([] if args.skip_load else [(f"+{args.load_procs} busy", True)])
     table = Table(title=f"Noise of one commit's step time ({args.repeats} repeats, batch "
                   f"{args.batch}, {args.device}, {os.cpu_count()} cores, pytest-benchmark with "
@@ -252,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     notes: list[str] = []
     for label, loaded in phases:
-        medians, busy = run_phase(args, steps, loaded)
+        medians, busy = run_phase(args, loaded)
         for (step, method), values in sorted(medians.items()):
             if method == "harness rounds":
                 notes.append(f"{step}, {label}: harness took {values[0]:.0f} rounds on average; "
