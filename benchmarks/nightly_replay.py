@@ -245,20 +245,16 @@ class Tally:
                 for change in news if not change.after.verdict.test.endswith(test)]
 
 
-def measured_change(store: Store, test: str, metric: str, changed: str
-                    ) -> tuple[float, float] | None:
-    """Median of `metric` of `test` over the runs before the commit `changed` and on it."""
+def measured(store: Store, test: str, metric: str, changed: str
+             ) -> list[tuple[bool, float, float | None]]:
+    """`metric` of `test` per run, oldest first: (on the commit `changed`, value, the
+    measurement's own relative CI half-width where it has one)."""
     series = [name for name, stored in store.series_names()
               if name.endswith(test) and stored == metric]
     if not series:
-        return None
-    points = [(run.git.commit == changed, point.value)
-              for run, point in store.history(series[0], metric) if point.value is not None]
-    before = [value for after, value in points if not after]
-    after = [value for is_after, value in points if is_after]
-    if not before or not after:
-        return None
-    return statistics.median(before), statistics.median(after)
+        return []
+    return [(run.git.commit == changed, point.value, point.details.get("ci_rel"))
+            for run, point in store.history(series[0], metric) if point.value is not None]
 
 
 def summarise(tally: Tally, planted: Planted, store: Store, commits: tuple[str, str]) -> None:
@@ -278,11 +274,20 @@ def summarise(tally: Tally, planted: Planted, store: Store, commits: tuple[str, 
               f"{item['good'][:8]}..{item['bad'][:8]} ({blamed})")
     others = tally.others(planted.test)
     print(f"- news on other tests after the change: {'; '.join(others) or 'none'}")
-    medians = measured_change(store, planted.test, planted.metric, changed)
-    if medians:
-        before, after = medians
-        print(f"- measured {planted.metric} (median of the stored values): {before:.4g} "
-              f"before, {after:.4g} after ({(after / before - 1) * 100:+.1f} %)")
+    print_measured(measured(store, planted.test, planted.metric, changed), planted.metric)
+
+
+def print_measured(points: list[tuple[bool, float, float | None]], metric: str) -> None:
+    """The planted change as the store measured it: medians before and after, each night."""
+    before = [value for after, value, _ in points if not after]
+    after = [value for is_after, value, _ in points if is_after]
+    if before and after:
+        median, then = statistics.median(before), statistics.median(after)
+        print(f"- measured {metric} (median of the stored values): {median:.4g} "
+              f"before, {then:.4g} after ({(then / median - 1) * 100:+.1f} %)")
+        print(f"- {metric} per night (the run's own CI half-width): " + ", ".join(
+            f"{value:.4g}" + (f" +-{ci * 100:.1f} %" if ci is not None else "")
+            for _, value, ci in points))
 
 
 def checked_night(repo: Path, store_path: str, profile: str, settings):
