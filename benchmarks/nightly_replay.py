@@ -222,13 +222,13 @@ class Tally:
         return sum(len(news) for news in self.news[:self.same])
 
     def planted(self, test: str) -> dict[str, dict]:
-        """Per metric of `test`: night after the change first reported and confirmed, the
-        latest change % and commit range."""
+        """Per metric of `test` that regressed: night after the change first reported and
+        confirmed, the latest change % and commit range."""
         found: dict[str, dict] = {}
         for number, news in enumerate(self.news[self.same:], start=1):
             for change in news:
                 verdict = change.after.verdict
-                if not verdict.test.endswith(test):
+                if not self.is_planted(verdict, test):
                     continue
                 item = found.setdefault(verdict.metric, {"reported": number, "confirmed": None})
                 if change.after.state.value == "confirmed" and item["confirmed"] is None:
@@ -237,12 +237,17 @@ class Tally:
                             good=verdict.last_good_commit, bad=verdict.commit)
         return found
 
+    @staticmethod
+    def is_planted(verdict, test: str) -> bool:
+        """Whether `verdict` is the planted change: a regression of `test`."""
+        return verdict.test.endswith(test) and verdict.kind.value == "regression"
+
     def others(self, test: str) -> list[str]:
-        """News after the change on other tests: 'night: test metric kind'."""
+        """Other news after the change: 'night: test metric kind'."""
         return [f"{number}: {change.after.verdict.test.rsplit('::', 1)[-1]} "
                 f"{change.after.verdict.metric} {change.after.verdict.kind.value}"
                 for number, news in enumerate(self.news[self.same:], start=1)
-                for change in news if not change.after.verdict.test.endswith(test)]
+                for change in news if not self.is_planted(change.after.verdict, test)]
 
 
 def measured(store: Store, test: str, metric: str, changed: str
@@ -264,7 +269,7 @@ def summarise(tally: Tally, planted: Planted, store: Store, commits: tuple[str, 
     print(f"- verdicts on the first {tally.same} nights (one commit): {tally.false_alarms()}")
     found = tally.planted(planted.test)
     if not found:
-        print(f"- {planted.test}: never reported")
+        print(f"- {planted.test}: no regression reported")
     for metric, item in sorted(found.items()):
         confirmed = (f"confirmed on night {item['confirmed']}" if item["confirmed"]
                      else "never confirmed")
@@ -273,7 +278,7 @@ def summarise(tally: Tally, planted: Planted, store: Store, commits: tuple[str, 
               f"night {item['reported']} after the change, {confirmed}; blamed on "
               f"{item['good'][:8]}..{item['bad'][:8]} ({blamed})")
     others = tally.others(planted.test)
-    print(f"- news on other tests after the change: {'; '.join(others) or 'none'}")
+    print(f"- other news after the change: {'; '.join(others) or 'none'}")
     print_measured(measured(store, planted.test, planted.metric, changed), planted.metric)
 
 
