@@ -358,6 +358,19 @@ def _pooled(prefix: Prefix, points: list[int], count: int) -> float:
     return math.sqrt(max(squares, 0.0) / freedom)
 
 
+def _drifted_part(values: list[float], bounds: tuple[int, int, int]) -> range:
+    """Which runs of a commit whose reruns moved (start, split, end) are set aside: the part
+    away from the level of the run before the commit; for the first commit of a series,
+    which has none, the shorter part (the longer is where the machine settled)."""
+    start, split, end = bounds
+    if not start:
+        return range(start, split) if end - split >= split - start else range(split, end)
+    reference = values[start - 1]
+    first, second = mean(values[start:split]), mean(values[split:end])
+    return range(split, end) if abs(second - reference) > abs(first - reference) else \
+        range(start, split)
+
+
 def _first_run_spared(first: float, levels: tuple[float, float], sigma: float,
                       undone: bool) -> bool:
     """Whether a commit's first run sits at the old level of `levels` (old, where its reruns
@@ -491,11 +504,7 @@ def analyse(  # pylint: disable=too-many-locals,too-many-statements  # the stage
         group = values[start:end]
         if min(split - start, end - split) > 1:  # a level moved, not one wild run: widen
             extra_squares += statistics.pvariance(group) * len(group)
-        # keep the part at the level of the run before the commit (or of its first runs)
-        reference = values[start - 1] if start else values[start]
-        first, second = mean(values[start:split]), mean(values[split:end])
-        drop = range(split, end) if abs(second - reference) > abs(first - reference) else \
-            range(start, split)
+        drop = _drifted_part(values, (start, split, end))
         del kept[drop.start:drop.stop]
     survivors = [values[index] for index in kept]
     corrected = declocked(survivors, floor) if len(survivors) >= config.min_points else None

@@ -7,8 +7,16 @@ from __future__ import annotations
 import math
 import random
 
+import numpy
+import pytest
+
 from harness.detect import Point, Series, detect_series
-from harness.detect.changepoints import Prefix, binary_segmentation, seeded_splits
+from harness.detect.changepoints import (
+    Prefix,
+    binary_segmentation,
+    find_change_points,
+    seeded_splits,
+)
 from harness.detect.classify import shift_indices, white_steps
 from harness.records import VerdictKind
 
@@ -40,10 +48,16 @@ def test_seeded_intervals_are_halves_quarters_and_on_overlapping_by_half():
     assert seeded_splits(Prefix(BUMP), (0, 70), 2, min_gain=math.inf) == []
 
 
-def test_a_shift_seen_only_within_a_short_stretch_is_found_in_a_seeded_interval():
-    def local(_trial, start, _split, end):  # the test takes no question about > 35 runs
-        return end - start <= 35
+def local_shift(values):
+    """An `accept` that takes no question about more than 35 runs, and only real steps."""
+    def accept(_trial, start, split, end):
+        before, after = values[start:split], values[split:end]
+        return end - start <= 35 and abs(sum(after) / len(after) - sum(before) / len(before)) > 0.05
+    return accept
 
+
+def test_a_shift_seen_only_within_a_short_stretch_is_found_in_a_seeded_interval():
+    local = local_shift(BUMP)
     assert binary_segmentation(BUMP, local) == [30, 40]
     assert binary_segmentation(BUMP, local, min_gain=math.inf) == []
 
@@ -92,3 +106,56 @@ def test_reruns_that_end_with_their_commit_are_drift_even_when_the_move_is_small
     assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
     drift = [verdict for verdict in verdicts if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT]
     assert [verdict.runs for verdict in drift] == [tuple(f"run{index}" for index in range(60, 65))]
+
+
+def test_the_smallest_seeded_intervals_are_eight_runs_or_two_minimum_sides():
+    values = [0.0] * 8 + [1.0] * 8
+    eights = seeded_splits(Prefix(values), (0, 16), 2)
+    assert {last - first for _gain, first, _split, last in eights} == {8}
+    assert (pytest.approx(2.0), 4, 8, 12) in eights  # gains below 1 are kept too
+    wide = [0.0] * 10 + [1.0] * 10
+    # with 5 runs a side the smallest interval is 10 runs: halves of a 20-run segment
+    assert {last - first for _gain, first, _split, last in
+            seeded_splits(Prefix(wide), (0, 20), 5)} == {10}
+
+
+def test_seeded_intervals_never_propose_a_forbidden_start():
+    allowed = numpy.array([index != 30 for index in range(len(BUMP))])
+    found = seeded_splits(Prefix(BUMP), (0, 70), 2, allowed)
+    assert found and all(split != 30 for _gain, _first, split, _last in found)
+
+    found = binary_segmentation(BUMP, local_shift(BUMP), allowed=list(allowed))
+    assert 30 not in found and found[0] == 29 and found[-1] == 40
+
+
+def test_a_seeded_split_is_judged_with_the_points_found_so_far():
+    calls = []
+    small = [value / 10 for value in BUMP]  # gains below 1: the default floor is 0
+    judge = local_shift(small)
+
+    def local(trial, start, split, end):
+        taken = judge(trial, start, split, end)
+        if taken:
+            calls.append(list(trial))
+        return taken
+
+    assert binary_segmentation(small, local) == [30, 40]
+    assert calls in ([[30], [30, 40]], [[40], [30, 40]])  # the second one with the first
+
+
+def test_find_change_points_offers_seeded_splits_only_above_the_penalty_unless_told():
+    local = local_shift(BUMP)
+    assert find_change_points(BUMP, 100.0, accept=local) == []  # best seeded gain is 45
+    assert find_change_points(BUMP, 100.0, accept=local, min_gain=0.0) == [30, 40]
+
+
+def test_after_the_first_commit_drifted_the_next_commit_is_compared_with_where_it_settled():
+    # the replay's own nightly: two loaded nights, eight quiet ones, all on the first commit
+    values = [34.81, 34.27, 26.49, 23.79, 24.62, 26.43, 27.12, 25.05, 24.94, 26.23, 25.23]
+    commits = ["a"] * 10 + ["b"]
+    points = tuple(Point(index, f"run{index}", commit, "e", value)
+                   for index, (commit, value) in enumerate(zip(commits, values)))
+    verdicts = detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
+    assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
+    assert [verdict.commit_range for verdict in verdicts
+            if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT] == ["a..a"]
