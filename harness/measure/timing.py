@@ -5,6 +5,9 @@ torch is used only when the caller passes a torch device; plain Python callables
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import gc
 import resource
 from collections.abc import Callable, Iterator, Sequence
@@ -105,7 +108,8 @@ class PeakMemory:
 
     On GPU the figures are the CUDA allocator's (allocated bytes; `reserved_peak_bytes` is
     the caching allocator's reserve). On CPU they are resident set sizes: on Linux the RSS
-    high-water mark is reset at entry (/proc/self/clear_refs), so `peak_bytes` belongs to the
+    high-water mark is reset at entry (/proc/self/clear_refs, after the heap's free memory
+    went back to the system), so `peak_bytes` belongs to the
     section; `growth_bytes` (peak above the start) is the workload's own memory, which the
     process's hundreds of MB of runtime would hide.
     """
@@ -162,10 +166,29 @@ class PeakMemory:
 
 
 def _reset_rss_peak() -> None:
+    """Give freed heap memory back to the system (glibc's malloc_trim), so what earlier code
+    freed but kept does not hide the section's own growth, then reset the RSS high-water
+    mark."""
+    _trim_heap()
     try:
         Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
     except OSError:
         pass
+
+
+def _trim_heap() -> None:
+    """glibc's malloc_trim(0), where the C library has it (a no-op elsewhere)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _status_bytes(key: str) -> int:

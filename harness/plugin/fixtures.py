@@ -229,8 +229,8 @@ class SpeedMeter:
             if cuda is not None:
                 cuda.between()
 
-        with fixed_threads(self.threads) as threads, PeakMemory(self.device) as peak, \
-                paused_gc():
+        with fixed_threads(self.threads) as threads, paused_gc(), \
+                PeakMemory(self.device) as peak:  # garbage collected before memory's start
             load.start()
             if cuda is not None:
                 cuda.monitor.start()
