@@ -10,14 +10,21 @@ import random
 import numpy
 import pytest
 
-from harness.detect import Point, Series, detect_series
+from harness.detect import DetectorConfig, Point, Series, detect_series
 from harness.detect.changepoints import (
     Prefix,
     binary_segmentation,
     find_change_points,
+    penalty,
     seeded_splits,
 )
-from harness.detect.classify import shift_indices, white_steps
+from harness.detect.classify import (  # pylint: disable=protected-access  # rules, by hand
+    _drifted_part,
+    _first_run_spared,
+    _Judge,
+    shift_indices,
+    white_steps,
+)
 from harness.records import VerdictKind
 
 BUMP = [0.0] * 30 + [3.0] * 10 + [0.0] * 30
@@ -159,3 +166,78 @@ def test_after_the_first_commit_drifted_the_next_commit_is_compared_with_where_i
     assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
     assert [verdict.commit_range for verdict in verdicts
             if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT] == ["a..a"]
+
+
+@pytest.mark.parametrize(("first", "levels", "undone", "spared"), [
+    (2.0, (0.0, 10.0), False, False),  # 2 noise from the old level: not at it
+    (2.5, (0.0, 10.0), False, False),
+    (0.0, (0.0, 3.0), False, True),  # 3 noise from where the reruns went
+    (100.0, (100.0, 101.0), False, False),  # too close to the new level
+    (0.2, (0.0, 1.0), False, False),
+    (0.2, (0.0, 1.0), True, True),  # the next commit undid it: nearer the old level is enough
+    (0.5, (0.0, 1.0), True, False),  # halfway is not nearer
+    (100.5, (100.0, 100.9), True, False),
+    (1.9, (0.0, 10.0), True, True),
+])
+def test_a_first_run_is_spared_at_the_old_level_and_away_from_the_new(first, levels, undone,
+                                                                       spared):
+    assert _first_run_spared(first, levels, 1.0, undone) is spared
+
+
+@pytest.mark.parametrize(("values", "bounds", "dropped"), [
+    ([9.0, 9.0, 5.0, 5.0, 5.0], (0, 2, 5), range(0, 2)),  # the first commit: the shorter part
+    ([9.0, 9.0, 9.0, 5.0, 5.0], (0, 3, 5), range(3, 5)),
+    ([9.0, 9.0, 5.0, 5.0], (0, 2, 4), range(0, 2)),  # a tie keeps where it settled
+    ([5.0, 9.0, 9.0, 5.0, 5.0, 5.0], (1, 3, 6), range(1, 3)),  # away from the run before
+    ([5.0, 5.0, 5.0, 9.0, 9.0, 9.0], (1, 3, 6), range(3, 6)),
+])
+def test_the_runs_set_aside_from_a_drifted_commit(values, bounds, dropped):
+    assert _drifted_part(values, bounds) == dropped
+
+
+def test_white_steps_at_any_scale_and_from_three_runs():
+    tiny = noisy({}, 60, 0.001, seed=2)  # robust spread far below 1
+    assert white_steps(tiny)
+    assert white_steps([value + (0.5 if run >= 30 else 0.0) for run, value in enumerate(tiny)])
+    assert white_steps([0.0, 1.0, 0.0])  # two differences that undo each other
+
+
+def test_frequent_steps_of_three_and_a_half_spreads_are_left_out_of_the_correlation():
+    rng = random.Random(38)
+    level, values = 0.0, []
+    for run in range(60):
+        if run % 6 == 3:  # a step every sixth run, 3.5 robust spreads of the differences
+            level += 5.0 * rng.choice((-1, 1))
+        values.append(level + rng.gauss(0.0, 1.0))
+    assert white_steps(values)  # with the steps counted in, the correlation is -0.23
+
+
+def test_a_wandering_level_is_searched_without_seeded_intervals():
+    rng = random.Random(5)
+    walk = [100.0]
+    for _ in range(299):
+        walk.append(walk[-1] + rng.gauss(0.0, 1.0))
+    config = DetectorConfig()
+    judge = _Judge(walk, config)
+    assert not judge.white
+    plain = find_change_points(walk, penalty(1.0, len(walk), config.beta), accept=lambda _t, *t:
+                               judge.significant(t, 1.0, structural=True), min_gain=math.inf)
+    fine, _shifts = judge.search(1.0, None)
+    assert fine == judge.prune(plain, 1.0, structural=True)
+
+
+def test_reruns_under_three_noise_up_that_end_with_their_commit_are_drift():
+    rng = random.Random(12)
+    values = [100.0 + rng.gauss(0.0, 1.0) for _ in range(60)]
+    commits = [f"c{run}" for run in range(60)]
+    # the first run as before, twelve reruns 2.7 up (under 3 noise from the first run)
+    values += [100.0] + [102.7 + rng.gauss(0.0, 0.3) for _ in range(12)]
+    commits += ["c60"] * 13
+    values += [100.0 + rng.gauss(0.0, 1.0) for _ in range(30)]
+    commits += [f"c{run}" for run in range(61, 91)]
+    points = tuple(Point(index, f"run{index}", commit, "e", value)
+                   for index, (commit, value) in enumerate(zip(commits, values)))
+    verdicts = detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
+    assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
+    assert [verdict.commit_range for verdict in verdicts
+            if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT] == ["c60..c60"]
