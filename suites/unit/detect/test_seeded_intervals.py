@@ -98,23 +98,6 @@ def test_shifts_that_cancel_out_over_the_history_are_each_found_in_most_historie
     assert complete >= 17
 
 
-def test_reruns_that_end_with_their_commit_are_drift_even_when_the_move_is_small():
-    rng = random.Random(11)
-    values = [100.0 + rng.gauss(0.0, 2.0) for _ in range(60)]
-    commits = [f"c{run}" for run in range(60)]
-    # commit c60: its first run as before, its four reruns 9 % up (4.5 noise), then c61 on
-    values += [100.0 + rng.gauss(0.0, 2.0)] + [109.0 + rng.gauss(0.0, 2.0) for _ in range(4)]
-    commits += ["c60"] * 5
-    values += [100.0 + rng.gauss(0.0, 2.0) for _ in range(30)]
-    commits += [f"c{run}" for run in range(61, 91)]
-    points = tuple(Point(index, f"run{index}", commit, "e", value)
-                   for index, (commit, value) in enumerate(zip(commits, values)))
-    verdicts = detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
-    assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
-    drift = [verdict for verdict in verdicts if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT]
-    assert [verdict.runs for verdict in drift] == [tuple(f"run{index}" for index in range(60, 65))]
-
-
 def test_the_smallest_seeded_intervals_are_eight_runs_or_two_minimum_sides():
     values = [0.0] * 8 + [1.0] * 8
     eights = seeded_splits(Prefix(values), (0, 16), 2)
@@ -159,10 +142,7 @@ def test_find_change_points_offers_seeded_splits_only_above_the_penalty_unless_t
 def test_after_the_first_commit_drifted_the_next_commit_is_compared_with_where_it_settled():
     # the replay's own nightly: two loaded nights, eight quiet ones, all on the first commit
     values = [34.81, 34.27, 26.49, 23.79, 24.62, 26.43, 27.12, 25.05, 24.94, 26.23, 25.23]
-    commits = ["a"] * 10 + ["b"]
-    points = tuple(Point(index, f"run{index}", commit, "e", value)
-                   for index, (commit, value) in enumerate(zip(commits, values)))
-    verdicts = detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
+    verdicts = verdicts_of(values, ["a"] * 10 + ["b"])
     assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
     assert [verdict.commit_range for verdict in verdicts
             if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT] == ["a..a"]
@@ -226,18 +206,27 @@ def test_a_wandering_level_is_searched_without_seeded_intervals():
     assert fine == judge.prune(plain, 1.0, structural=True)
 
 
-def test_reruns_under_three_noise_up_that_end_with_their_commit_are_drift():
-    rng = random.Random(12)
-    values = [100.0 + rng.gauss(0.0, 1.0) for _ in range(60)]
-    commits = [f"c{run}" for run in range(60)]
-    # the first run as before, twelve reruns 2.7 up (under 3 noise from the first run)
-    values += [100.0] + [102.7 + rng.gauss(0.0, 0.3) for _ in range(12)]
-    commits += ["c60"] * 13
-    values += [100.0 + rng.gauss(0.0, 1.0) for _ in range(30)]
-    commits += [f"c{run}" for run in range(61, 91)]
+def verdicts_of(values: list[float], commits: list[str]):
+    """The verdicts of one series of `values`, run i of commit commits[i]."""
     points = tuple(Point(index, f"run{index}", commit, "e", value)
                    for index, (commit, value) in enumerate(zip(commits, values)))
-    verdicts = detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
+    return detect_series(Series("t.py::test_step", "step_ms", points, False, "ms"))
+
+
+@pytest.mark.parametrize(("seed", "noise", "reruns"), [
+    (11, 2.0, [109.0] * 4),  # four reruns 9 % up: 4.5 noise
+    (12, 1.0, [102.7] * 12),  # twelve reruns 2.7 up: under 3 noise from the first run
+])
+def test_reruns_that_end_with_their_commit_are_drift(seed, noise, reruns):
+    rng = random.Random(seed)
+    values = [100.0 + rng.gauss(0.0, noise) for _ in range(60)]
+    # commit c60: its first run as before, its reruns moved
+    values += [100.0] + [level + rng.gauss(0.0, noise / 4) for level in reruns]
+    values += [100.0 + rng.gauss(0.0, noise) for _ in range(30)]
+    commits = [f"c{run}" for run in range(60)] + ["c60"] * (1 + len(reruns)) + [
+        f"c{run}" for run in range(61, 91)]
+    verdicts = verdicts_of(values, commits)
     assert not [verdict for verdict in verdicts if verdict.kind in SHIFTS]
-    assert [verdict.commit_range for verdict in verdicts
-            if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT] == ["c60..c60"]
+    drift = [verdict for verdict in verdicts if verdict.kind is VerdictKind.ENVIRONMENT_DRIFT]
+    assert [(verdict.commit_range, len(verdict.runs)) for verdict in drift] == [
+        ("c60..c60", 1 + len(reruns))]
