@@ -245,7 +245,7 @@ def speed(
     request: pytest.FixtureRequest, metrics, device
 ):  # pylint: disable=redefined-outer-name
     """Time a workload: `speed.measure(fn, items=batch_size, name="train")`."""
-    benchmark = request.getfixturevalue("benchmark")
     from harness.plugin.fixtures import SpeedMeter
 
-    return SpeedMeter(benchmark, device, metrics, int(request.config.stash[SETTINGS_KEY].threads))
+    return SpeedMeter(lambda: request.getfixturevalue("benchmark"), device, metrics,
+                      int(request.config.stash[SETTINGS_KEY].threads))

@@ -1,5 +1,6 @@
 """The pytest plugin, exercised through real inner pytest sessions (pytester)."""
 
+import json
 import random
 import subprocess
 
@@ -124,6 +125,25 @@ def test_speed_works_without_pytest_benchmark_timing(pytester):
     store = store_of(pytester)
     metrics = {m.metric for m in store.measurements(store.last_run().run_id)}
     assert "sum_latency_p90" in metrics
+
+
+def test_fixed_rounds_go_to_pytest_benchmark_and_adaptive_ones_never_ask_for_it(pytester,
+                                                                               monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark would be off
+    pytester.makepyfile("""
+        def test_fixed(speed):
+            speed.measure(lambda: sum(range(2000)), items=1, name="fixed", rounds=5, warmup=1)
+
+        def test_adaptive(speed):
+            speed.measure(lambda: sum(range(2000)), items=1, name="adaptive", rounds="auto",
+                          budget_s=0.2)
+        """)
+    result = run_inner(pytester, f"--benchmark-json={pytester.path / 'benchmark.json'}")
+    result.assert_outcomes(passed=2)
+    assert "fixture was not used" not in result.stdout.str()
+    report = json.loads((pytester.path / "benchmark.json").read_text(encoding="utf-8"))
+    assert [(item["group"], item["stats"]["rounds"]) for item in report["benchmarks"]] == [
+        ("fixed", 5)]
 
 
 def test_non_finite_metric_fails_the_test_and_is_kept(pytester):
