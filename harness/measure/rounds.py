@@ -18,6 +18,7 @@ CONFIDENCE = 0.95
 POWER = 0.80
 MIN_ROUNDS = 10
 MAX_ROUNDS = 10_000
+ON_CPU_SHARE = 0.95  # a round whose CPU time is less than this share of its wall time waited
 
 
 @dataclass(frozen=True)
@@ -168,3 +169,13 @@ def run_rounds(
         between()
         ended_by = stop(wall, clock() - began)
     return Rounds(tuple(wall), tuple(cpu), ended_by, clock() - began)
+
+
+def on_cpu_rounds(wall: Sequence[float], cpu: Sequence[float], share: float = ON_CPU_SHARE,
+                  least: int = MIN_ROUNDS) -> tuple[float, ...] | None:
+    """The wall times of the rounds that ran on a CPU for (nearly) all of their length: CPU
+    time at least `share` of the wall time. A single-threaded round that took longer than it
+    computed waited for a core, and on an oversubscribed machine that wait is the
+    neighbours' doing, not the code's. None when fewer than `least` rounds ran through."""
+    kept = tuple(took for took, spent in zip(wall, cpu) if took > 0 and spent >= share * took)
+    return kept if len(kept) >= least else None

@@ -15,7 +15,7 @@ import pytest
 from harness.measure.gpus import device_for_worker
 from harness.measure.load import LoadMonitor, MachineLoad, NoiseWarning
 from harness.measure.noise import quantile_evidence, shared_evidence
-from harness.measure.rounds import Rounds, RoundsPlan, run_rounds
+from harness.measure.rounds import Rounds, RoundsPlan, on_cpu_rounds, run_rounds
 from harness.measure.threads import fixed_threads
 from harness.measure.timing import (
     PeakMemory,
@@ -162,6 +162,14 @@ def encode_correctness(correct: Sequence[object]) -> str:
     return base64.b64encode(pack_correctness([bool(value) for value in values])).decode("ascii")
 
 
+def _kept_details(kept: tuple[float, ...] | None, wall: tuple[float, ...]) -> dict[str, Any]:
+    """Which rounds the latency figures come from: all, or on an oversubscribed machine the
+    single-threaded rounds that never waited for a core (`on_cpu_rounds`)."""
+    if kept is None:
+        return {"latency_rounds": "all"}
+    return {"latency_rounds": "on_cpu", "rounds_waited": len(wall) - len(kept)}
+
+
 class SpeedMeter:
     """Times a workload correctly on any device and records throughput, latency, CPU time
     and memory, each with its noise evidence in `details` (harness.measure.noise).
@@ -226,7 +234,7 @@ class SpeedMeter:
             times, items, peak.peak_bytes, cpu_times=timed.cpu,
             memory_growth_bytes=peak.growth_bytes, details=shared))
 
-    def _section(  # pylint: disable=too-many-arguments  # measure()'s knobs, passed on
+    def _section(  # pylint: disable=too-many-arguments,too-many-locals  # knobs and evidence
             self, fn: Callable[[], object], plan: RoundsPlan, name: str, flush_l2: bool,
             cuda_graph: bool) -> tuple[tuple[float, ...], Rounds, PeakMemory, dict[str, Any]]:
         """The timed rounds with threads fixed and the collector paused, watching memory,
@@ -249,9 +257,11 @@ class SpeedMeter:
             machine = load.stop()
         times, gpu = cuda.evidence(plan.warmup, timed.wall) if cuda else (timed.wall, {})
         self._warn(name, machine, gpu.get("gpu", {}))
-        return times, timed, peak, shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
+        kept = on_cpu_rounds(timed.wall, timed.cpu) if (
+            cuda is None and machine.oversubscribed and (threads or 1) == 1) else None
+        return kept or times, timed, peak, shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
             plan.as_details(timed), {"threads": threads}, machine.as_details(),
-            peak.as_details(), gpu])
+            peak.as_details(), gpu, _kept_details(kept, timed.wall)])
 
     def _warn(self, name: str, machine: MachineLoad, gpu: Mapping[str, Any]) -> None:
         where = f"{self.metrics.test_id}: '{name}'"

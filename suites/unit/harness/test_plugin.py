@@ -3,6 +3,8 @@
 import json
 import random
 import subprocess
+import time
+import warnings
 
 import pytest
 
@@ -395,6 +397,34 @@ def test_an_oversubscribed_machine_is_warned_about(tmp_path, monkeypatch):
         meter.measure(lambda: None, items=1, name="idle", rounds=3, warmup=0)
     assert not recorded  # written when the test's recorder flushes
     assert meter.metrics.recorded[0].details["oversubscribed"] is True
+
+
+@pytest.mark.parametrize(("running", "rounds_used", "waited"), [(64, "on_cpu", 15),
+                                                                 (1, "all", None)])
+def test_on_an_oversubscribed_machine_latency_comes_from_rounds_that_never_waited(
+        tmp_path, monkeypatch, running, rounds_used, waited):
+    stat = tmp_path / "stat"  # a stand-in /proc/stat with `running` runnable threads
+    stat.write_text(f"cpu  10 0 10 10 0 0 0 0 0 0\nprocs_running {running}\n", encoding="ascii")
+    monkeypatch.setattr(load, "PROC_STAT", stat)
+    calls = []
+
+    def work():  # every other call waits 20 ms without computing, as if preempted
+        calls.append(None)
+        if len(calls) % 2:
+            time.sleep(0.02)
+        else:
+            deadline = time.process_time() + 0.002
+            while time.process_time() < deadline:
+                pass
+
+    meter = SpeedMeter(None, "cpu", MetricRecorder("t.py::test", "run", len))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", load.NoiseWarning)
+        result = meter.measure(work, items=1, name="step", rounds=30, warmup=0)
+    details = meter.metrics.recorded[0].details
+    assert details["latency_rounds"] == rounds_used
+    assert details.get("rounds_waited") == waited
+    assert (result.p50 < 0.01) is (rounds_used == "on_cpu")  # 2 ms computing, not 20 ms asleep
 
 
 def test_rng_state_outside_the_tests_is_untouched_by_them(pytester):

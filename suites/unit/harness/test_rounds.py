@@ -9,6 +9,7 @@ import pytest
 from harness.measure.rounds import (
     RoundsPlan,
     minimum_detectable_change,
+    on_cpu_rounds,
     quantile_ci,
     relative_half_width,
     run_rounds,
@@ -108,3 +109,13 @@ def test_minimum_detectable_change_of_a_one_percent_standard_error():
     # z(0.975) + z(0.8) = 2.80; two measurements: sqrt(2)
     assert minimum_detectable_change(1.959964 * 0.01) == pytest.approx(0.0396, abs=1e-4)
     assert minimum_detectable_change(None) is None
+
+
+def test_on_cpu_rounds_are_those_that_computed_for_nearly_all_of_their_length():
+    wall = [0.010] * 12 + [0.020, 0.015]
+    cpu = [0.0098] * 12 + [0.010, 0.0142]  # the last two waited for a core (50 %, 94.7 %)
+    assert on_cpu_rounds(wall, cpu) == (0.010,) * 12
+    assert on_cpu_rounds(wall, cpu, share=0.9) == (0.010,) * 12 + (0.015,)
+    assert on_cpu_rounds([0.01, 0.0], [0.01, 0.0], least=1) == (0.01,)  # no zero-length round
+    assert on_cpu_rounds(wall, cpu, least=13) is None  # too few ran through: keep them all
+    assert on_cpu_rounds([0.01] * 10, [0.0095] * 10) == (0.01,) * 10  # exactly 95 %
