@@ -423,7 +423,8 @@ def test_on_an_oversubscribed_machine_latency_comes_from_rounds_that_never_waite
         result = meter.measure(work, items=1, name="step", rounds=30, warmup=0)
     details = meter.metrics.recorded[0].details
     assert details["latency_rounds"] == rounds_used
-    assert details.get("rounds_waited") == waited
+    # every sleeping round waited; on a busy test machine a computing one may have too
+    assert details.get("rounds_waited") == waited or waited < details["rounds_waited"] <= 20
     assert (result.p50 < 0.01) is (rounds_used == "on_cpu")  # 2 ms computing, not 20 ms asleep
 
 
