@@ -181,10 +181,13 @@ def measure_phase(args: argparse.Namespace) -> dict[tuple[str, str], list[float]
     medians: dict[tuple[str, str], list[float]] = {}
     for step in STEPS:
         kept = workload(step, args.batch, args.device) if args.same_model else None
+
+        def model(step: str = step, kept=kept) -> Callable[[], object]:
+            return kept or workload(step, args.batch, args.device)
+
         for _ in range(args.repeats):
             if "harness" in args.methods:
-                figures = harness_figures(kept or workload(step, args.batch, args.device),
-                                          args, "auto")
+                figures = harness_figures(model(), args, "auto")
                 for key, method in (("wall", "harness"), ("cpu", "harness cpu"),
                                     ("min", "harness min")):
                     medians.setdefault((step, method), []).append(figures[key])
@@ -192,12 +195,10 @@ def measure_phase(args: argparse.Namespace) -> dict[tuple[str, str], list[float]
                 counts[0] += figures["rounds"] / args.repeats
                 counts[1] += figures["oversubscribed"]
             if "harness-20" in args.methods:
-                figures = harness_figures(kept or workload(step, args.batch, args.device),
-                                          args, 20)
+                figures = harness_figures(model(), args, 20)
                 medians.setdefault((step, "harness-20"), []).append(figures["wall"])
             if "timer" in args.methods:
-                medians.setdefault((step, "timer"), []).append(
-                    timer_median(kept or workload(step, args.batch, args.device)))
+                medians.setdefault((step, "timer"), []).append(timer_median(model()))
         if "benchmark" in args.methods:
             medians[(step, "benchmark")] = benchmark_medians(step, args)
     return medians

@@ -169,22 +169,18 @@ def _reset_rss_peak() -> None:
     """Give freed heap memory back to the system (glibc's malloc_trim), so what earlier code
     freed but kept does not hide the section's own growth, then reset the RSS high-water
     mark."""
-    _trim_heap()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
     try:
         Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
     except OSError:
         pass
 
 
-def _trim_heap() -> None:
-    """glibc's malloc_trim(0), where the C library has it (a no-op elsewhere)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, where the C library has it (looked up once)."""
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):

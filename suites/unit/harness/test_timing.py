@@ -49,7 +49,7 @@ HOLES = textwrap.dedent("""
     import sys
     import harness.measure.timing as timing
     if sys.argv[1] == "untrimmed":
-        timing._trim_heap = lambda: None
+        timing._malloc_trim = lambda: None
     warm = [bytearray(1 << 20) for _ in range(5)]  # glibc now keeps 1 MB blocks on its heap
     del warm
     pins, blocks = [], []
