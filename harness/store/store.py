@@ -157,8 +157,9 @@ class Store:  # pylint: disable=too-many-public-methods  # one face over every t
             raise StoreError(f"store {redact(self.url)}: {error}") from error
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            waited = "timeout" in reason.lower() or "locked" in reason
             hint = (f" (after {self.timeout_s:g} s, the store_timeout setting: "
-                    "HARNESS_STORE_TIMEOUT)" if "timeout" in reason.lower() else "")
+                    "HARNESS_STORE_TIMEOUT)" if waited else "")
             raise StoreError(f"cannot use store {redact(self.url)}: {reason}{hint}") from error
 
     @property

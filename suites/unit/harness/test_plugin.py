@@ -399,7 +399,7 @@ def test_an_oversubscribed_machine_is_warned_about(tmp_path, monkeypatch):
     assert meter.metrics.recorded[0].details["oversubscribed"] is True
 
 
-@pytest.mark.parametrize(("running", "rounds_used", "waited"), [(64, "on_cpu", 15),
+@pytest.mark.parametrize(("running", "rounds_used", "waited"), [(64, "on_cpu", 30),
                                                                  (1, "all", None)])
 def test_on_an_oversubscribed_machine_latency_comes_from_rounds_that_never_waited(
         tmp_path, monkeypatch, running, rounds_used, waited):
@@ -413,19 +413,19 @@ def test_on_an_oversubscribed_machine_latency_comes_from_rounds_that_never_waite
         if len(calls) % 2:
             time.sleep(0.02)
         else:
-            deadline = time.process_time() + 0.002
+            deadline = time.process_time() + 0.001
             while time.process_time() < deadline:
                 pass
 
     meter = SpeedMeter(None, "cpu", MetricRecorder("t.py::test", "run", len))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", load.NoiseWarning)
-        result = meter.measure(work, items=1, name="step", rounds=30, warmup=0)
+        result = meter.measure(work, items=1, name="step", rounds=60, warmup=0)
     details = meter.metrics.recorded[0].details
     assert details["latency_rounds"] == rounds_used
-    # every sleeping round waited; on a busy test machine a computing one may have too
-    assert details.get("rounds_waited") == waited or waited < details["rounds_waited"] <= 20
-    assert (result.p50 < 0.01) is (rounds_used == "on_cpu")  # 2 ms computing, not 20 ms asleep
+    # every sleeping round waited; on a busy test machine some computing ones may have too
+    assert details.get("rounds_waited") == waited or waited < details["rounds_waited"] <= 50
+    assert (result.p50 < 0.01) is (rounds_used == "on_cpu")  # 1 ms computing, not 20 ms asleep
 
 
 def test_rng_state_outside_the_tests_is_untouched_by_them(pytester):

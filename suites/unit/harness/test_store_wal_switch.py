@@ -40,7 +40,8 @@ def test_a_writer_that_keeps_the_lock_is_a_store_error_after_the_timeout(tmp_pat
     writer = rollback_mode_writer(path)
     started = time.monotonic()
 
-    with pytest.raises(StoreError, match="database is locked"):
+    with pytest.raises(StoreError, match=r"database is locked \(after 0.4 s, the store_timeout "
+                                         r"setting: HARNESS_STORE_TIMEOUT\)$"):
         Store(f"sqlite:///{path}", timeout_s=0.4)
 
     assert time.monotonic() - started >= 0.4
