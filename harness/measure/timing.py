@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.measure.work import WorkCount
+
 
 def synchronizer(device: object) -> Callable[[], None]:
     """A function that waits for all queued work on `device` (a no-op on CPU)."""
@@ -71,6 +73,7 @@ class SpeedResult:
     cpu_times: tuple[float, ...] = ()
     memory_growth_bytes: int = 0
     details: dict[str, Any] = field(default_factory=dict, compare=False)
+    work: WorkCount | None = None  # one call's FLOPs and ATen operators, where counted
 
     @property
     def median(self) -> float:

@@ -25,6 +25,7 @@ from harness.measure.timing import (
     synced,
     synchronizer,
 )
+from harness.measure.work import COUNT_ERRORS, WorkCount, count_work
 from harness.records import Measurement, MeasurementStatus
 
 
@@ -212,12 +213,15 @@ class SpeedMeter:
         budget_s: float = 10.0,
         flush_l2: bool = False,
         cuda_graph: bool = False,
+        count: bool = True,
     ) -> SpeedResult:
         """Time `fn` (processing `items` samples per call) and record six metrics:
         `<name>_throughput` (samples/s), `<name>_latency_p50` and `_p90` (ms),
         `<name>_cpu_time` (ms of process CPU time per call, median), `<name>_peak_memory`
         (MB, the section's peak) and `<name>_memory_growth` (MB, that peak above the
-        section's start).
+        section's start); for a torch workload (`count`) also the work of one more call,
+        counted: `<name>_gflop` (10^9 floating-point operations) and `<name>_aten_ops`
+        (operator calls), exact where the times are noisy (harness.measure.work).
 
         `rounds="auto"` times until the median's 95 % CI is within +-`target_ci` (relative)
         or `budget_s` seconds have passed; `details["ended_by"]` says which. On a CUDA device
@@ -233,9 +237,21 @@ class SpeedMeter:
             raise ValueError("flush_l2 and cuda_graph need a CUDA device")
         plan = RoundsPlan(None if rounds == "auto" else int(rounds), warmup, target_ci, budget_s)
         times, timed, peak, shared = self._section(fn, plan, name, flush_l2, cuda_graph)
+        work = self._count(synced(fn, synchronizer(self.device)), name) if count else None
         return self._record(name, SpeedResult(
             times, items, peak.peak_bytes, cpu_times=timed.cpu,
-            memory_growth_bytes=peak.growth_bytes, details=shared))
+            memory_growth_bytes=peak.growth_bytes, details=shared, work=work))
+
+    def _count(self, fn: Callable[[], None], name: str) -> WorkCount | None:
+        """One untimed call's work; a workload the counters cannot run through is measured
+        without it, with a warning."""
+        try:
+            return count_work(fn)
+        except COUNT_ERRORS as error:
+            warnings.warn(f"{self.metrics.test_id}: '{name}': its work was not counted "
+                          f"({type(error).__name__}: {error}); pass count=False to skip it",
+                          stacklevel=3)
+            return None
 
     def _section(  # pylint: disable=too-many-arguments,too-many-locals  # knobs and evidence
             self, fn: Callable[[], object], plan: RoundsPlan, name: str, flush_l2: bool,
@@ -293,6 +309,10 @@ class SpeedMeter:
                details={**shared, **quantile_evidence(result.cpu_times, 0.5, 1e3)})
         record(f"{name}_peak_memory", result.peak_memory_mb, "MB", False, details=shared)
         record(f"{name}_memory_growth", result.memory_growth_mb, "MB", False, details=shared)
+        if result.work is not None:
+            counted = {"counted": "one call after the timed rounds"}
+            record(f"{name}_gflop", result.work.gflop, "GFLOP", False, details=counted)
+            record(f"{name}_aten_ops", result.work.aten_ops, "ops", False, details=counted)
         return result
 
     def _time(self, target: Callable[[], None], plan: RoundsPlan, name: str,

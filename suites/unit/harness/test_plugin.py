@@ -17,6 +17,7 @@ from harness.store import Store
 
 try:  # pytester's in-process runs unload modules they import; torch cannot load twice
     import torch  # noqa: F401  pylint: disable=unused-import
+    import torch.utils.flop_counter  # noqa: F401  the speed fixture counts work with it
 except ImportError:
     pass
 
