@@ -18,10 +18,14 @@ one per core) and stops, with
   others, unless --benchmark-threads says otherwise), in a pytest subprocess, one test per
   repeat;
 - timer: torch.utils.benchmark.Timer.blocked_autorange (its defaults: one thread, 0.2 s).
+and, the harness's way, two fixed workloads without a model (`ref matmul`, `ref python`):
+their CV is the machine's own noise during the run, the floor under every method.
 Prints one table: per step, load and method the coefficient of variation of the median
 across the repeats, the spread (max/min - 1) and the minimum detectable change between two
 such measurements (95 % confidence, 80 % power). Issue 13's targets on a 2-core machine:
 harness CV <= 2 % idle and <= 5 % loaded, below benchmark and timer in the same run.
+The notes under it give the rounds taken, the warnings, and the work of each step as the
+speed fixture counts it (FLOPs and ATen operators: the same in every repeat).
 """
 
 from __future__ import annotations
@@ -50,9 +54,13 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # the repository root first, for a script run
 from harness.measure.load import LoadMonitor, NoiseWarning
 from harness.measure.rounds import minimum_detectable_change
+from harness.measure.work import count_work
 
 METHODS = ("harness", "harness-20", "benchmark", "timer")
 STEPS = ("train", "eval")
+# Fixed work with no model, measured the harness's way beside the steps: its CV is the
+# machine's own noise in the same minutes, a floor that no way of timing can go below.
+REFERENCES = ("ref matmul", "ref python")
 
 BENCHMARK_TEST = textwrap.dedent("""
     import os, sys
@@ -90,6 +98,18 @@ def workload(step: str, batch: int, device: str = "cpu",
         torch.cuda.synchronize()
 
     return synchronised
+
+
+def reference(name: str) -> Callable[[], object]:
+    """A fixed workload without a model: 20 products of 192x192 matrices (vector units), or
+    a pure-Python loop of 20,000 additions (the interpreter: scalar code, branches)."""
+    import torch  # pylint: disable=import-outside-toplevel  # only when measuring
+
+    if name == "ref matmul":
+        generator = torch.Generator().manual_seed(0)
+        left, right = (torch.randn(192, 192, generator=generator) for _ in range(2))
+        return lambda: [torch.mm(left, right) for _ in range(20)]
+    return lambda: sum(range(20_000))
 
 
 def resnet_step(step: str, batch: int, device) -> Callable[[], object]:
@@ -201,6 +221,14 @@ def measure_phase(args: argparse.Namespace) -> dict[tuple[str, str], list[float]
                 medians.setdefault((step, "timer"), []).append(timer_median(model()))
         if "benchmark" in args.methods:
             medians[(step, "benchmark")] = benchmark_medians(step, args)
+        if "harness" in args.methods:
+            work = {count_work(model()) for _ in range(args.repeats)}
+            medians[(step, "counted work")] = [float(len(work)), *(
+                value for count in work if count for value in (count.gflop, count.aten_ops))]
+    if args.device == "cpu" and "harness" in args.methods:
+        for name in REFERENCES:
+            medians[(name, "harness")] = [harness_figures(reference(name), args, "auto")["wall"]
+                                          for _ in range(args.repeats)]
     return medians
 
 
@@ -269,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     for label, loaded in phases:
         medians, busy = run_phase(args, loaded)
         for (step, method), values in sorted(medians.items()):
+            if method == "counted work":
+                notes.append(f"{step}, {label}: counted work per call "
+                             f"({values[0]:.0f} distinct value(s) in {args.repeats} fresh "
+                             "models): " + ", ".join(
+                                 f"{gflop:.6g} GFLOP, {ops:.0f} ATen ops"
+                                 for gflop, ops in zip(values[1::2], values[2::2])))
+                continue
             if method == "harness rounds":
                 notes.append(f"{step}, {label}: harness took {values[0]:.0f} rounds on average; "
                              f"{values[1]:.0f} of {args.repeats} measurements warned "

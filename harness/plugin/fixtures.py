@@ -236,17 +236,16 @@ class SpeedMeter:
         if (flush_l2 or cuda_graph) and not _is_cuda(self.device):
             raise ValueError("flush_l2 and cuda_graph need a CUDA device")
         plan = RoundsPlan(None if rounds == "auto" else int(rounds), warmup, target_ci, budget_s)
-        times, timed, peak, shared = self._section(fn, plan, name, flush_l2, cuda_graph)
-        work = self._count(synced(fn, synchronizer(self.device)), name) if count else None
-        return self._record(name, SpeedResult(
-            times, items, peak.peak_bytes, cpu_times=timed.cpu,
-            memory_growth_bytes=peak.growth_bytes, details=shared, work=work))
+        result = self._section(fn, plan, name, (flush_l2, cuda_graph), items)
+        if count:
+            result = dataclasses.replace(result, work=self._count(fn, name))
+        return self._record(name, result)
 
-    def _count(self, fn: Callable[[], None], name: str) -> WorkCount | None:
+    def _count(self, fn: Callable[[], object], name: str) -> WorkCount | None:
         """One untimed call's work; a workload the counters cannot run through is measured
         without it, with a warning."""
         try:
-            return count_work(fn)
+            return count_work(synced(fn, synchronizer(self.device)))
         except COUNT_ERRORS as error:
             warnings.warn(f"{self.metrics.test_id}: '{name}': its work was not counted "
                           f"({type(error).__name__}: {error}); pass count=False to skip it",
@@ -254,10 +253,12 @@ class SpeedMeter:
             return None
 
     def _section(  # pylint: disable=too-many-arguments,too-many-locals  # knobs and evidence
-            self, fn: Callable[[], object], plan: RoundsPlan, name: str, flush_l2: bool,
-            cuda_graph: bool) -> tuple[tuple[float, ...], Rounds, PeakMemory, dict[str, Any]]:
+            self, fn: Callable[[], object], plan: RoundsPlan, name: str,
+            cuda_options: tuple[bool, bool], items: int) -> SpeedResult:
         """The timed rounds with threads fixed and the collector paused, watching memory,
-        the machine's load and the GPU; the call times and the shared evidence."""
+        the machine's load and the GPU (`cuda_options`: flush_l2, cuda_graph); the call
+        times, memory and the shared evidence."""
+        flush_l2, cuda_graph = cuda_options
         cuda = _cuda_section(fn, self.device, flush_l2, cuda_graph)
         load = LoadMonitor()
 
@@ -278,9 +279,11 @@ class SpeedMeter:
         self._warn(name, machine, gpu.get("gpu", {}))
         kept = on_cpu_rounds(timed.wall, timed.cpu) if (
             cuda is None and machine.oversubscribed and (threads or 1) == 1) else None
-        return kept or times, timed, peak, shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
+        shared = shared_evidence(wall=timed.wall, cpu=timed.cpu, parts=[
             plan.as_details(timed), {"threads": threads}, machine.as_details(),
             peak.as_details(), gpu, _kept_details(kept, timed.wall)])
+        return SpeedResult(kept or times, items, peak.peak_bytes, cpu_times=timed.cpu,
+                           memory_growth_bytes=peak.growth_bytes, details=shared)
 
     def _warn(self, name: str, machine: MachineLoad, gpu: Mapping[str, Any]) -> None:
         where = f"{self.metrics.test_id}: '{name}'"
