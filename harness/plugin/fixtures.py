@@ -219,9 +219,10 @@ class SpeedMeter:
         `<name>_throughput` (samples/s), `<name>_latency_p50` and `_p90` (ms),
         `<name>_cpu_time` (ms of process CPU time per call, median), `<name>_peak_memory`
         (MB, the section's peak) and `<name>_memory_growth` (MB, that peak above the
-        section's start); for a torch workload (`count`) also the work of one more call,
-        counted: `<name>_gflop` (10^9 floating-point operations) and `<name>_aten_ops`
-        (operator calls), exact where the times are noisy (harness.measure.work).
+        section's start); for a torch workload (`count`) two more, the work of one more
+        call, counted: `<name>_gflop` (10^9 floating-point operations) and
+        `<name>_aten_ops` (operator calls), exact where the times are noisy
+        (harness.measure.work).
 
         `rounds="auto"` times until the median's 95 % CI is within +-`target_ci` (relative)
         or `budget_s` seconds have passed; `details["ended_by"]` says which. On a CUDA device
