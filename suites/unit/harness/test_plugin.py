@@ -11,13 +11,13 @@ import pytest
 from harness.detect.mcnemar import unpack_correctness
 from harness.detect.series import series_from_store
 from harness.measure import load
+from harness.measure.work import count_work
 from harness.plugin.fixtures import MetricRecorder, SpeedMeter
 from harness.records import MeasurementStatus, RunStatus
 from harness.store import Store
 
 try:  # pytester's in-process runs unload modules they import; torch cannot load twice
-    import torch  # noqa: F401  pylint: disable=unused-import
-    from harness.measure.work import count_work
+    import torch
 
     count_work(lambda: torch.ones(1) + 1)  # what counting imports is loaded here, once
 except ImportError:
