@@ -1,7 +1,7 @@
 """What one call of a torch workload computes, counted: floating-point operations and ATen
 operator calls.
 
-For fixed shapes and code the counts are the same on every run and every machine, so unlike
+For fixed shapes, code and torch version the counts are the same on every run, so unlike
 a time they carry no noise: a change in the work a step does (a layer added, a redundant
 convolution, an extra copy) shows exactly, also on a shared runner whose speed wanders by
 tens of percent. A count does not see a slower kernel doing the same work; the times do.

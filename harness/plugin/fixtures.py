@@ -237,7 +237,8 @@ class SpeedMeter:
         if (flush_l2 or cuda_graph) and not _is_cuda(self.device):
             raise ValueError("flush_l2 and cuda_graph need a CUDA device")
         plan = RoundsPlan(None if rounds == "auto" else int(rounds), warmup, target_ci, budget_s)
-        result = self._section(fn, plan, name, (flush_l2, cuda_graph), items)
+        result = self._section(fn, plan, name, items=items, flush_l2=flush_l2,
+                               cuda_graph=cuda_graph)
         if count:
             result = dataclasses.replace(result, work=self._count(fn, name))
         return self._record(name, result)
@@ -254,12 +255,10 @@ class SpeedMeter:
             return None
 
     def _section(  # pylint: disable=too-many-arguments,too-many-locals  # knobs and evidence
-            self, fn: Callable[[], object], plan: RoundsPlan, name: str,
-            cuda_options: tuple[bool, bool], items: int) -> SpeedResult:
+            self, fn: Callable[[], object], plan: RoundsPlan, name: str, *, items: int,
+            flush_l2: bool, cuda_graph: bool) -> SpeedResult:
         """The timed rounds with threads fixed and the collector paused, watching memory,
-        the machine's load and the GPU (`cuda_options`: flush_l2, cuda_graph); the call
-        times, memory and the shared evidence."""
-        flush_l2, cuda_graph = cuda_options
+        the machine's load and the GPU; the call times, memory and the shared evidence."""
         cuda = _cuda_section(fn, self.device, flush_l2, cuda_graph)
         load = LoadMonitor()
 
